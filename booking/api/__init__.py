@@ -1,0 +1,255 @@
+"""JSON API for a website widget: the customer flow as JSON, errors as JSON too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
+
+from booking.customer.forms import AddressForm, ContactForm
+from booking.customer.views import BOOKING_ERRORS, current_business, slot_reason
+from booking.extensions import db
+from booking.models import Appointment, Business, ServiceType
+from booking.services.addresses import AddressNotFound, GeocoderUnavailable, locate
+from booking.services.bookings import BookingError, Contact, cancel_appointment, confirm_booking
+from booking.services.clock import hhmm, now_utc
+from booking.services.offering import Address, find_slots
+from booking.services.quotes import Quote, QuoteError, read_quote, sign_quote
+from optimizer.pricing import PriceBreakdown
+
+bp = Blueprint("api", __name__)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+        super().__init__(code)
+        self.status, self.code, self.message, self.extra = status, code, message, extra
+
+
+@bp.errorhandler(ApiError)
+def _api_error(error: ApiError):
+    body = {"error": {"code": error.code, "message": error.message, **error.extra}}
+    return jsonify(body), error.status
+
+
+@bp.app_errorhandler(HTTPException)
+def _http_error(error: HTTPException):
+    if not request.path.startswith("/api/"):
+        return error
+    code = (error.name or "error").lower().replace(" ", "_")
+    body = {"error": {"code": code, "message": error.description}}
+    return jsonify(body), error.code or 500
+
+
+def json_body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", _("The request body must be a JSON object."))
+    return data
+
+
+def form_data(data: dict[str, Any], fields: tuple[str, ...]) -> MultiDict[str, str]:
+    """Only string fields pass into the forms; anything else is a clear 422."""
+    values: MultiDict[str, str] = MultiDict()
+    for name in fields:
+        value = data.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise ApiError(
+                422,
+                "invalid_field",
+                _("Field %(name)s must be text.", name=name),
+                fields={name: [_("Must be text.")]},
+            )
+        values[name] = value
+    return values
+
+
+def validation_error(errors: dict[str, list[str]]) -> ApiError:
+    messages = {name: [str(m) for m in msgs] for name, msgs in errors.items()}
+    return ApiError(422, "invalid_field", _("Please check the marked fields."), fields=messages)
+
+
+def price_json(price: PriceBreakdown) -> dict[str, int]:
+    return {
+        "base_cents": price.base_cents,
+        "travel_fee_cents": price.travel_fee_cents,
+        "discount_cents": price.discount_cents,
+        "total_cents": price.total_cents,
+        "saving_pct": price.saving_pct,
+    }
+
+
+def service_json(service: ServiceType) -> dict[str, Any]:
+    return {
+        "code": service.code,
+        "name_de": service.name_de,
+        "name_en": service.name_en,
+        "duration_minutes": service.duration_s // 60,
+        "base_price_cents": service.base_price_cents,
+    }
+
+
+def appointment_json(appointment: Appointment) -> dict[str, Any]:
+    return {
+        "status": appointment.status,
+        "service": appointment.service.code,
+        "day": appointment.day.isoformat(),
+        "window_start": hhmm(appointment.window_start_s),
+        "window_end": hhmm(appointment.window_end_s),
+        "address": {
+            "street": appointment.street,
+            "postcode": appointment.postcode,
+            "city": appointment.city,
+            "precision": appointment.geo_precision,
+        },
+        "price": price_json(appointment.price),
+        "manage_token": appointment.manage_token,
+    }
+
+
+def active_service(business: Business, code: Any) -> ServiceType:
+    service = None
+    if isinstance(code, str) and len(code) <= 64:
+        service = db.session.scalar(
+            select(ServiceType).where(
+                ServiceType.business_id == business.id,
+                ServiceType.code == code,
+                ServiceType.active.is_(True),
+            )
+        )
+    if service is None:
+        raise ApiError(404, "unknown_service", _("There is no such service."))
+    return service
+
+
+def slots_json(business: Business, service: ServiceType, address: Address) -> list[dict[str, Any]]:
+    secret = current_app.config["SECRET_KEY"]
+    result = []
+    for slot in find_slots(business, service, address, now_utc()):
+        entry: dict[str, Any] = {
+            "day": slot.day.isoformat(),
+            "window_start": hhmm(slot.window.start),
+            "window_end": hhmm(slot.window.end),
+            "offered": slot.offer is not None,
+        }
+        if slot.offer is not None:
+            quote = Quote.from_offer(business.id, service.id, address, slot.offer)
+            entry.update(
+                price=price_json(slot.offer.price),
+                reason=slot_reason(slot.offer),
+                quote=sign_quote(quote, secret),
+            )
+        result.append(entry)
+    return result
+
+
+@bp.get("/services")
+def services():
+    business = current_business()
+    return jsonify({"services": [service_json(s) for s in business.services if s.active]})
+
+
+@bp.post("/offers")
+def offers():
+    business = current_business()
+    data = json_body()
+    service = active_service(business, data.get("service"))
+    form = AddressForm(formdata=form_data(data, ("street", "postcode", "city")))
+    if not form.validate():
+        raise validation_error(form.errors)
+    try:
+        address = locate(form.street.data, form.postcode.data, form.city.data)
+    except AddressNotFound as error:
+        raise ApiError(
+            422,
+            "unknown_address",
+            _(
+                "We could not find this address. Please check it or call us at %(phone)s.",
+                phone=business.phone,
+            ),
+        ) from error
+    except GeocoderUnavailable as error:
+        raise ApiError(
+            503,
+            "geocoder_unavailable",
+            _(
+                "Address lookup is unavailable right now. Please try again or call us at "
+                "%(phone)s.",
+                phone=business.phone,
+            ),
+            retry_after_s=30,
+        ) from error
+    return jsonify(
+        {
+            "address": {
+                "street": address.street,
+                "postcode": address.postcode,
+                "city": address.city,
+                "precision": address.precision,
+            },
+            "slots": slots_json(business, service, address),
+        }
+    )
+
+
+@bp.post("/bookings")
+def bookings():
+    business = current_business()
+    data = json_body()
+    values = form_data(data, ("quote", "name", "phone", "email", "notes"))
+    if data.get("consent") is True:
+        values["consent"] = "y"
+    form = ContactForm(formdata=values, meta={"csrf": False})
+    if not form.validate():
+        raise validation_error(form.errors)
+    try:
+        quote = read_quote(
+            form.quote.data, current_app.config["SECRET_KEY"], current_app.config["QUOTE_TTL_S"]
+        )
+    except QuoteError as error:
+        raise ApiError(
+            409 if error.code == "quote_expired" else 422,
+            error.code,
+            str(BOOKING_ERRORS[error.code]),
+        ) from error
+    contact = Contact(form.name.data, form.phone.data, form.email.data, form.notes.data or "")
+    try:
+        appointment = confirm_booking(business, quote, contact, now_utc())
+    except BookingError as error:
+        extra: dict[str, Any] = {}
+        service = db.session.get(ServiceType, quote.service_id)
+        if error.code in {"slot_taken", "not_bookable"} and service is not None:
+            extra["alternatives"] = [
+                s for s in slots_json(business, service, quote.address) if s["offered"]
+            ]
+        raise ApiError(409, error.code, str(BOOKING_ERRORS[error.code]), **extra) from error
+    return jsonify({"appointment": appointment_json(appointment)}), 201
+
+
+def appointment_for(token: str) -> Appointment:
+    appointment = None
+    if len(token) <= 64:
+        appointment = db.session.scalar(
+            select(Appointment).where(Appointment.manage_token == token)
+        )
+    if appointment is None:
+        raise ApiError(404, "unknown_appointment", _("There is no such appointment."))
+    return appointment
+
+
+@bp.get("/appointments/<token>")
+def appointment(token: str):
+    return jsonify({"appointment": appointment_json(appointment_for(token))})
+
+
+@bp.post("/appointments/<token>/cancel")
+def cancel(token: str):
+    found = appointment_for(token)
+    cancel_appointment(found, now_utc())
+    return jsonify({"appointment": appointment_json(found)})

@@ -1,0 +1,69 @@
+"""Login for dispatchers (Flask-Login, hashed passwords)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from booking.extensions import db, login_manager
+from booking.models import User
+
+bp = Blueprint("auth", __name__)
+
+DEMO_EMAIL = "dispo@example.com"
+DEMO_PASSWORD = "demo1234"
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = _l("Please log in to see this page.")
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and usable(user) else None
+
+
+def usable(user: User) -> bool:
+    """The demo account only ever works in demo mode, even if its row exists."""
+    return user.active and (user.email != DEMO_EMAIL or current_app.config["DEMO_MODE"])
+
+
+class LoginForm(FlaskForm):
+    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=200)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths: an open redirect would let a link send users anywhere.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("dispatch.day")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("dispatch.day"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        user = db.session.scalar(select(User).where(func.lower(User.email) == email))
+        if user is not None and usable(user) and user.check_password(form.password.data):
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+        flash(_("Email or password is wrong."), "error")
+        return render_template("auth/login.html", form=form, business=None), 401
+    return render_template("auth/login.html", form=form, business=None)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,93 @@
+"""Command-line tasks: `flask --app booking <command>`."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from booking.extensions import db
+from booking.models import Business, User, UserRole
+from booking.services.clock import now_utc
+from booking.services.planning import replan_day
+from optimizer.planner import PlanParameters
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    def seed_demo_command() -> None:
+        """Create the demo business with two weeks of routed appointments, if the database
+        has no business yet (a second run keeps every booking)."""
+        from booking.auth import DEMO_EMAIL, DEMO_PASSWORD
+        from seeds.demo import seed_demo
+
+        if db.session.scalar(select(Business.id).limit(1)) is None:
+            demo = current_app.config["DEMO_MODE"]
+            business = seed_demo(now_utc(), with_demo_login=demo)
+            click.echo(f"Seeded demo business {business.name!r}.")
+        else:
+            click.echo("Database already has a business; nothing seeded.")
+        if current_app.config["DEMO_MODE"]:
+            click.echo(
+                f"Demo dispatcher login: {DEMO_EMAIL} / {DEMO_PASSWORD} "
+                "at http://127.0.0.1:5000/login"
+            )
+
+    @app.cli.command("create-user")
+    @click.option("--email", required=True)
+    @click.option("--name", required=True)
+    @click.option("--business", "slug", required=True, help="the business's slug")
+    @click.option("--role", type=click.Choice([r.value for r in UserRole]), default="dispatcher")
+    @click.password_option()
+    def create_user_command(email: str, name: str, slug: str, role: str, password: str) -> None:
+        """Create a dispatcher or admin login for a business."""
+        business = db.session.scalar(select(Business).where(Business.slug == slug))
+        if business is None:
+            raise click.ClickException(f"no business with slug {slug!r}")
+        if db.session.scalar(select(User.id).where(User.email == email.lower())) is not None:
+            raise click.ClickException(f"a user with email {email!r} exists already")
+        if len(password) < 8:
+            raise click.ClickException("the password needs at least 8 characters")
+        user = User(business_id=business.id, email=email.lower(), name=name, role=role)
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        click.echo(f"Created {role} {email} for {business.name}.")
+
+    @app.cli.command("check-plans")
+    def check_plans_command() -> None:
+        """Verify every business's promises against its routes; exit 1 if any is broken."""
+        from booking.services.invariants import broken_promises
+
+        problems = [
+            f"{business.slug}: {problem}"
+            for business in db.session.scalars(select(Business))
+            for problem in broken_promises(business)
+        ]
+        for problem in problems:
+            click.echo(problem)
+        click.echo(f"{len(problems)} broken promises")
+        if problems:
+            raise SystemExit(1)
+
+    @app.cli.command("plan-day")
+    @click.option("--business", "slug", required=True, help="the business's slug")
+    @click.option("--day", "day_text", required=True, help="YYYY-MM-DD")
+    @click.option("--time-limit", default=5.0, show_default=True, help="solver seconds")
+    def plan_day_command(slug: str, day_text: str, time_limit: float) -> None:
+        """Re-optimise one day's routes; applied only if every promise holds and it helps."""
+        business = db.session.scalar(select(Business).where(Business.slug == slug))
+        if business is None:
+            raise click.ClickException(f"no business with slug {slug!r}")
+        try:
+            day = date.fromisoformat(day_text)
+        except ValueError as error:
+            raise click.ClickException("--day must look like 2026-11-23") from error
+        outcome = replan_day(business, day, PlanParameters(time_limit_s=time_limit))
+        click.echo(
+            f"{outcome.reason}: travel {outcome.travel_before_s // 60} → "
+            f"{outcome.travel_after_s // 60} min, {outcome.meters_before / 1000:.1f} → "
+            f"{outcome.meters_after / 1000:.1f} km ({'applied' if outcome.applied else 'kept'})"
+        )

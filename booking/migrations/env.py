@@ -1,0 +1,50 @@
+"""Alembic environment for Flask-Migrate: the app's engine and metadata, SQLite-safe."""
+
+import logging
+from logging.config import fileConfig
+
+from alembic import context
+from flask import current_app
+
+config = context.config
+# Keep the app's loggers alive: fileConfig would disable every logger it does not name.
+fileConfig(config.config_file_name, disable_existing_loggers=False)
+logger = logging.getLogger("alembic.env")
+
+db = current_app.extensions["migrate"].db
+config.set_main_option(
+    "sqlalchemy.url", db.engine.url.render_as_string(hide_password=False).replace("%", "%%")
+)
+
+
+def run_migrations_offline() -> None:
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"),
+        target_metadata=db.metadata,
+        literal_binds=True,
+        render_as_batch=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    def skip_empty_revisions(context, revision, directives):  # noqa: ANN001
+        if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
+            directives[:] = []
+            logger.info("No changes in schema detected.")
+
+    conf_args = dict(current_app.extensions["migrate"].configure_args)
+    conf_args.setdefault("process_revision_directives", skip_empty_revisions)
+    # Batch mode lets later migrations alter columns on SQLite, which lacks ALTER COLUMN.
+    conf_args.setdefault("render_as_batch", True)
+    with db.engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=db.metadata, **conf_args)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

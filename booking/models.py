@@ -1,0 +1,276 @@
+"""Database rows. Times of day are whole seconds since local midnight (as in the optimizer),
+money is whole cents, timestamps are timezone-aware UTC."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from booking.extensions import db
+from optimizer.pricing import PriceBreakdown
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC; always hands back aware datetimes, also from SQLite which drops the zone."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous; pass a timezone-aware one")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Business(TimestampMixin, db.Model):
+    __tablename__ = "businesses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300))
+    phone: Mapped[str] = mapped_column(String(50))
+    email: Mapped[str] = mapped_column(String(200))
+    depot_lat: Mapped[float]
+    depot_lon: Mapped[float]
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
+    horizon_days: Mapped[int] = mapped_column(default=14)
+    # [[start_s, end_s], ...]: the arrival windows offered to customers
+    slot_windows: Mapped[list[list[int]]] = mapped_column(JSON)
+    # optimizer.pricing.PricingPolicy.to_dict()
+    pricing: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    technicians: Mapped[list[Technician]] = relationship(
+        back_populates="business", order_by="Technician.id"
+    )
+    services: Mapped[list[ServiceType]] = relationship(
+        back_populates="business", order_by="ServiceType.sort_order"
+    )
+
+
+class Technician(TimestampMixin, db.Model):
+    __tablename__ = "technicians"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    color: Mapped[str] = mapped_column(String(7), default="#1f77b4")
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    start_label: Mapped[str] = mapped_column(String(200))
+    start_lat: Mapped[float]
+    start_lon: Mapped[float]
+    end_label: Mapped[str] = mapped_column(String(200))
+    end_lat: Mapped[float]
+    end_lon: Mapped[float]
+    # {"0": [start_s, end_s], ...}: Monday = "0"; a missing weekday is a day off
+    working_hours: Mapped[dict[str, list[int]]] = mapped_column(JSON)
+    lunch_earliest_s: Mapped[int | None]
+    lunch_latest_s: Mapped[int | None]
+    lunch_duration_s: Mapped[int | None]
+    active: Mapped[bool] = mapped_column(default=True)
+
+    business: Mapped[Business] = relationship(back_populates="technicians")
+
+
+class ServiceType(TimestampMixin, db.Model):
+    __tablename__ = "service_types"
+    __table_args__ = (UniqueConstraint("business_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    name_de: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    description_de: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    duration_s: Mapped[int]
+    base_price_cents: Mapped[int]
+    required_skill: Mapped[str | None] = mapped_column(String(32))
+    sort_order: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    business: Mapped[Business] = relationship(back_populates="services")
+
+    def name(self, locale: str) -> str:
+        return self.name_en if locale == "en" else self.name_de
+
+    def description(self, locale: str) -> str:
+        return self.description_en if locale == "en" else self.description_de
+
+
+class Customer(TimestampMixin, db.Model):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str] = mapped_column(String(50))
+    email: Mapped[str] = mapped_column(String(200))
+
+
+class AppointmentStatus(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+
+
+def new_manage_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class Appointment(TimestampMixin, db.Model):
+    """A promise: a day, an arrival window and a locked price."""
+
+    __tablename__ = "appointments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    service_type_id: Mapped[int] = mapped_column(ForeignKey("service_types.id"))
+    street: Mapped[str] = mapped_column(String(200))
+    postcode: Mapped[str] = mapped_column(String(10))
+    city: Mapped[str] = mapped_column(String(120))
+    lat: Mapped[float]
+    lon: Mapped[float]
+    # "house", "street" or "postcode": how exact the coordinates are
+    geo_precision: Mapped[str] = mapped_column(String(16))
+    day: Mapped[date] = mapped_column(Date, index=True)
+    window_start_s: Mapped[int]
+    window_end_s: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16), default=AppointmentStatus.CONFIRMED)
+    price_base_cents: Mapped[int]
+    price_travel_fee_cents: Mapped[int]
+    price_discount_cents: Mapped[int]
+    price_total_cents: Mapped[int]
+    saving_pct: Mapped[int]
+    detour_s: Mapped[int]
+    standalone_s: Mapped[int]
+    notes: Mapped[str] = mapped_column(Text, default="")
+    manage_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_manage_token)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    customer: Mapped[Customer] = relationship()
+    service: Mapped[ServiceType] = relationship()
+    stop: Mapped[RouteStop | None] = relationship(back_populates="appointment")
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status == AppointmentStatus.CONFIRMED
+
+    @property
+    def price(self) -> PriceBreakdown:
+        """The locked price, as it was quoted and confirmed."""
+        return PriceBreakdown(
+            base_cents=self.price_base_cents,
+            travel_fee_cents=self.price_travel_fee_cents,
+            discount_cents=self.price_discount_cents,
+            total_cents=self.price_total_cents,
+            saving_pct=self.saving_pct,
+        )
+
+    @property
+    def job_id(self) -> str:
+        """The id this appointment carries inside the optimizer."""
+        return str(self.id)
+
+
+class DayPlan(db.Model):
+    """The plan in force for one business and day.
+
+    Its row is the lock that serialises every change to that day's routes: a change first
+    bumps `version`, which takes a row lock on PostgreSQL and the write lock on SQLite.
+    """
+
+    __tablename__ = "day_plans"
+    __table_args__ = (UniqueConstraint("business_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    stops: Mapped[list[RouteStop]] = relationship(
+        back_populates="day_plan", order_by="(RouteStop.technician_id, RouteStop.position)"
+    )
+
+
+class RouteStop(db.Model):
+    """One appointment at its place in a technician's route, with its planned times."""
+
+    __tablename__ = "route_stops"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day_plan_id: Mapped[int] = mapped_column(ForeignKey("day_plans.id"), index=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("technicians.id"))
+    position: Mapped[int]
+    # unique: a confirmed appointment sits in exactly one route
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"), unique=True)
+    planned_arrival_s: Mapped[int]
+    planned_start_s: Mapped[int]
+    planned_end_s: Mapped[int]
+
+    day_plan: Mapped[DayPlan] = relationship(back_populates="stops")
+    technician: Mapped[Technician] = relationship()
+    appointment: Mapped[Appointment] = relationship(back_populates="stop")
+
+
+class UserRole(enum.StrEnum):
+    DISPATCHER = "dispatcher"
+    ADMIN = "admin"
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), index=True)
+    email: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16), default=UserRole.DISPATCHER)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    business: Mapped[Business] = relationship()
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login asks this
+        return self.active

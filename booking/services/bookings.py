@@ -1,0 +1,163 @@
+"""Confirming and cancelling appointments: the promise and its proof change together.
+
+Every change takes the day's lock first, re-checks against the routes in force and then
+writes the appointment and its route in one transaction; on any failure it rolls back,
+so no half-written booking and no broken plan remain.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from booking.extensions import db
+from booking.models import (
+    Appointment,
+    AppointmentStatus,
+    Business,
+    Customer,
+    RouteStop,
+    ServiceType,
+)
+from booking.services.clock import bookable_days
+from booking.services.dayplans import load_days, lock_day, save_routes
+from booking.services.offering import job_request, slot_windows
+from booking.services.quotes import Quote
+from booking.services.travel import travel_times
+from optimizer.domain import TimeWindow
+from optimizer.insertion import best_insertion
+from optimizer.offers import NEW_JOB_ID
+from optimizer.schedule import check_route
+
+EMAIL_PATTERN = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[A-Za-z]{2,}$")
+PHONE_PATTERN = re.compile(r"^\+?[0-9 ()/\-]{6,30}$")
+
+
+class BookingError(Exception):
+    """A booking that cannot be made; `code` is machine-readable, the UI words it."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    name: str
+    phone: str
+    email: str
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        if not 2 <= len(self.name.strip()) <= 120:
+            raise ValueError("name must have 2 to 120 characters")
+        if not PHONE_PATTERN.match(self.phone.strip()):
+            raise ValueError("phone must be 6 to 30 digits, spaces, +, -, / or brackets")
+        if len(self.email) > 200 or not EMAIL_PATTERN.match(self.email.strip()):
+            raise ValueError("email must look like name@example.de")
+        if len(self.notes) > 1000:
+            raise ValueError("notes must have at most 1000 characters")
+
+
+def confirm_booking(
+    business: Business, quote: Quote, contact: Contact, now: datetime
+) -> Appointment:
+    """Book the quoted slot at the quoted price if it still fits; else BookingError.
+
+    Codes: "quote_invalid" (not for this business or window), "not_bookable" (day outside
+    the horizon), "service_unavailable", "slot_taken" (no longer fits).
+    """
+    window = TimeWindow(quote.window_start_s, quote.window_end_s)
+    if quote.business_id != business.id or window not in slot_windows(business):
+        raise BookingError("quote_invalid")
+    if quote.day not in bookable_days(business, now):
+        raise BookingError("not_bookable")
+    service = db.session.get(ServiceType, quote.service_id)
+    if service is None or service.business_id != business.id or not service.active:
+        raise BookingError("service_unavailable")
+    try:
+        plan = lock_day(business.id, quote.day)
+        state = load_days(business, [quote.day])[0]
+        job = job_request(service, quote.address).job(NEW_JOB_ID, window)
+        insertion = best_insertion(state.routes.routes, job, travel_times())
+        if insertion is None:
+            raise BookingError("slot_taken")
+        customer = Customer(
+            business_id=business.id,
+            name=contact.name.strip(),
+            phone=contact.phone.strip(),
+            email=contact.email.strip(),
+        )
+        appointment = Appointment(
+            business_id=business.id,
+            customer=customer,
+            service=service,
+            street=quote.address.street,
+            postcode=quote.address.postcode,
+            city=quote.address.city,
+            lat=quote.address.lat,
+            lon=quote.address.lon,
+            geo_precision=quote.address.precision,
+            day=quote.day,
+            window_start_s=window.start,
+            window_end_s=window.end,
+            status=AppointmentStatus.CONFIRMED,
+            price_base_cents=quote.price.base_cents,
+            price_travel_fee_cents=quote.price.travel_fee_cents,
+            price_discount_cents=quote.price.discount_cents,
+            price_total_cents=quote.price.total_cents,
+            saving_pct=quote.price.saving_pct,
+            detour_s=quote.detour_s,
+            standalone_s=quote.standalone_s,
+            notes=contact.notes.strip(),
+        )
+        db.session.add(appointment)
+        db.session.flush()
+        technician = state.technicians[insertion.technician_id]
+        save_routes(
+            plan,
+            {technician.id: insertion.schedule},
+            {**state.appointments, NEW_JOB_ID: appointment},
+        )
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return appointment
+
+
+def cancel_appointment(appointment: Appointment, now: datetime) -> None:
+    """Cancel and free the capacity: the stop leaves its route, the rest is re-timed."""
+    if not appointment.is_confirmed:
+        return
+    business = db.session.get(Business, appointment.business_id)
+    assert business is not None
+    try:
+        plan = lock_day(business.id, appointment.day)
+        stop = db.session.scalar(
+            select(RouteStop).where(RouteStop.appointment_id == appointment.id)
+        )
+        appointment.status = AppointmentStatus.CANCELLED
+        appointment.cancelled_at = now
+        if stop is not None:
+            technician_id = stop.technician_id
+            state = load_days(business, [appointment.day])[0]
+            route = next(
+                (r for r in state.routes.routes if r.technician.id == str(technician_id)), None
+            )
+            if route is None:
+                db.session.delete(stop)  # technician no longer works that day; nothing to re-time
+            else:
+                remaining = route.without_job(appointment.job_id)
+                save_routes(
+                    plan,
+                    {technician_id: check_route(remaining, travel_times()).schedule},
+                    state.appointments,
+                )
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise

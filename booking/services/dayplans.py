@@ -1,0 +1,156 @@
+"""Loading a day's routes into the optimizer and saving them back, under the day's lock."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import joinedload
+
+from booking.extensions import db
+from booking.models import Appointment, Business, DayPlan, RouteStop, Technician
+from optimizer.domain import Job, Location, LunchBreak, Route, TimeWindow
+from optimizer.domain import Technician as Worker
+from optimizer.offers import DayRoutes
+from optimizer.schedule import Schedule
+
+
+def worker_for_day(row: Technician, day: date) -> Worker | None:
+    """The technician as the optimizer sees them on `day`, or None on a day off."""
+    hours = row.working_hours.get(str(day.weekday()))
+    if not row.active or not hours:
+        return None
+    lunch = None
+    if row.lunch_duration_s and row.lunch_earliest_s is not None and row.lunch_latest_s is not None:
+        lunch = LunchBreak(row.lunch_earliest_s, row.lunch_latest_s, row.lunch_duration_s)
+    return Worker(
+        id=str(row.id),
+        start=Location(row.start_lat, row.start_lon),
+        end=Location(row.end_lat, row.end_lon),
+        shift=TimeWindow(hours[0], hours[1]),
+        skills=frozenset(row.skills),
+        lunch=lunch,
+    )
+
+
+def job_for(appointment: Appointment) -> Job:
+    service = appointment.service
+    return Job(
+        id=appointment.job_id,
+        location=Location(appointment.lat, appointment.lon),
+        duration=service.duration_s,
+        window=TimeWindow(appointment.window_start_s, appointment.window_end_s),
+        skills=frozenset([service.required_skill]) if service.required_skill else frozenset(),
+    )
+
+
+@dataclass(frozen=True)
+class DayState:
+    """The plan in force for one day, with the rows behind it."""
+
+    routes: DayRoutes
+    appointments: dict[str, Appointment]  # by optimizer job id
+    technicians: dict[str, Technician]  # by optimizer technician id
+
+
+def load_days(business: Business, days: Iterable[date]) -> list[DayState]:
+    """Routes of every technician working on each day, with their stops in order."""
+    days = list(days)
+    stops = db.session.scalars(
+        select(RouteStop)
+        .join(DayPlan)
+        .where(DayPlan.business_id == business.id, DayPlan.day.in_(days))
+        .options(
+            joinedload(RouteStop.day_plan),
+            joinedload(RouteStop.appointment).joinedload(Appointment.service),
+        )
+        .order_by(RouteStop.technician_id, RouteStop.position)
+    ).all()
+    by_day_tech: dict[tuple[date, int], list[RouteStop]] = defaultdict(list)
+    for stop in stops:
+        by_day_tech[(stop.day_plan.day, stop.technician_id)].append(stop)
+    rows = [t for t in business.technicians if t.active]
+    states = []
+    for day in days:
+        routes = []
+        appointments: dict[str, Appointment] = {}
+        technicians: dict[str, Technician] = {}
+        for row in rows:
+            worker = worker_for_day(row, day)
+            route_stops = by_day_tech.get((day, row.id), [])
+            for stop in route_stops:
+                appointments[stop.appointment.job_id] = stop.appointment
+            if worker is None:
+                continue
+            technicians[worker.id] = row
+            routes.append(Route(worker, tuple(job_for(s.appointment) for s in route_stops)))
+        states.append(DayState(DayRoutes(day, tuple(routes)), appointments, technicians))
+    return states
+
+
+def lock_day(business_id: int, day: date) -> DayPlan:
+    """Take the day's lock for this transaction and return its plan row.
+
+    Bumping the version is a write: it row-locks on PostgreSQL and takes SQLite's write
+    lock, so concurrent changes to the same day queue up here until commit or rollback.
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(DayPlan)
+        .values(business_id=business_id, day=day, version=0)
+        .on_conflict_do_nothing(index_elements=["business_id", "day"])
+    )
+    db.session.execute(
+        update(DayPlan)
+        .where(DayPlan.business_id == business_id, DayPlan.day == day)
+        .values(version=DayPlan.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return db.session.scalars(
+        select(DayPlan)
+        .where(DayPlan.business_id == business_id, DayPlan.day == day)
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def current_version(business_id: int, day: date) -> int:
+    version = db.session.scalar(
+        select(DayPlan.version).where(DayPlan.business_id == business_id, DayPlan.day == day)
+    )
+    return version or 0
+
+
+def save_routes(
+    plan: DayPlan,
+    schedules: Mapping[int, Schedule],
+    appointments: Mapping[str, Appointment],
+) -> None:
+    """Replace the stops of the given technicians (by row id) by their schedules' visits."""
+    for stop in db.session.scalars(
+        select(RouteStop).where(
+            RouteStop.day_plan_id == plan.id, RouteStop.technician_id.in_(list(schedules))
+        )
+    ):
+        db.session.delete(stop)
+    # Deletes first: an appointment may reappear elsewhere, and appointment_id is unique.
+    db.session.flush()
+    for technician_id, schedule in schedules.items():
+        for position, visit in enumerate(schedule.visits):
+            db.session.add(
+                RouteStop(
+                    day_plan_id=plan.id,
+                    technician_id=technician_id,
+                    position=position,
+                    appointment=appointments[visit.job.id],
+                    planned_arrival_s=visit.arrival,
+                    planned_start_s=visit.start,
+                    planned_end_s=visit.end,
+                )
+            )
+    db.session.flush()

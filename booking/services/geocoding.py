@@ -1,0 +1,385 @@
+"""Turn customer addresses into coordinates for route planning.
+
+Two sources: a Nominatim server (house-number precision, needs the network) and the
+GeoNames postcode table read through pgeocode (offline, postcode-centroid precision).
+This module takes plain values only; the Flask app decides which geocoder to build.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    import pgeocode
+
+Precision = Literal["house", "street", "postcode"]
+PRECISIONS: tuple[str, ...] = get_args(Precision)
+
+GEOCODER_KINDS = ("postcode", "nominatim")
+
+
+@dataclass(frozen=True, slots=True)
+class GeocodedAddress:
+    """A geocoded address; `precision` says how exact the point is."""
+
+    lat: float
+    lon: float
+    precision: Precision
+    postcode: str
+    city: str
+    label: str
+
+    def __post_init__(self) -> None:
+        for name, value, limit in (("lat", self.lat, 90.0), ("lon", self.lon, 180.0)):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TypeError(f"{name} must be a number, got {value!r}")
+            if not math.isfinite(value):
+                raise ValueError(f"{name} must be finite, got {value!r}")
+            if not -limit <= value <= limit:
+                raise ValueError(f"{name} must be within [-{limit:g}, {limit:g}], got {value!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(
+                f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"
+            )
+
+
+class GeocoderUnavailable(Exception):
+    """The geocoding service could not be reached or failed; the caller may fall back."""
+
+
+class Geocoder(Protocol):
+    def geocode(self, street: str, postcode: str, city: str) -> GeocodedAddress | None:
+        """None = the address is unknown. Raises GeocoderUnavailable when the service is down."""
+        ...
+
+
+def _format_label(street: str, postcode: str, city: str) -> str:
+    place = f"{postcode} {city}".strip()
+    street = street.strip()
+    return f"{street}, {place}" if street and place else street or place
+
+
+# --------------------------------------------------------------------------- postcode
+
+_POSTCODE_RE = re.compile(r"[0-9]{5}")
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+# pgeocode reads its data directory from a module global; two geocoders loading at
+# once must not see each other's directory.
+_PGEOCODE_GLOBALS_LOCK = threading.Lock()
+
+
+def _normalise_place(name: str) -> str:
+    return " ".join(name.casefold().translate(_UMLAUTS).split())
+
+
+def _same_place(given: str, known: str) -> bool:
+    """True for equal names, or when one is the other plus a district ("Magdeburg-Sudenburg")."""
+    a, b = sorted((_normalise_place(given), _normalise_place(known)), key=len)
+    if not a:
+        return False
+    # A word boundary is required so "Magdeburg" does not match "Magdeburgerforth".
+    return b == a or (b.startswith(a) and not b[len(a)].isalnum())
+
+
+def _normalise_postcode(postcode: str) -> str | None:
+    compact = "".join(postcode.split())
+    return compact if _POSTCODE_RE.fullmatch(compact) else None
+
+
+class PostcodeGeocoder:
+    """Offline geocoding to German postcode-area centroids (GeoNames data via pgeocode).
+
+    `source_dir` may hold the raw GeoNames export `DE.txt` (tab-separated, no header);
+    `cache_dir` holds pgeocode's own cache format and is written on first use.
+    """
+
+    COUNTRY = "DE"
+
+    def __init__(self, source_dir: Path | None, cache_dir: Path) -> None:
+        self._source_file = Path(source_dir) / "DE.txt" if source_dir is not None else None
+        self._cache_dir = Path(cache_dir)
+        self._cache_file = self._cache_dir / "DE.txt"
+        self._lock = threading.Lock()
+        self._nominatim: pgeocode.Nominatim | None = None
+
+    def geocode(self, street: str, postcode: str, city: str) -> GeocodedAddress | None:
+        code = _normalise_postcode(postcode)
+        if code is None:
+            return None
+        row = self._load().query_postal_code(code)
+        lat, lon = row["latitude"], row["longitude"]
+        if _is_missing(lat) or _is_missing(lon):
+            return None
+        place = self._pick_place(row, city)
+        return GeocodedAddress(
+            lat=float(lat),
+            lon=float(lon),
+            precision="postcode",
+            postcode=code,
+            city=place,
+            label=_format_label(street, code, place),
+        )
+
+    @staticmethod
+    def _pick_place(row: Any, city: str) -> str:
+        # pgeocode joins all places sharing a postcode with ", " (39326 has 20 villages).
+        # Show the one the customer named, else the first; the centroid is the same
+        # either way because the postcode is authoritative. (GeoNames' community_name
+        # for Germany is the district, e.g. "Börde", so it is no use as a city.)
+        names = row["place_name"]
+        places = [] if _is_missing(names) else [p for p in str(names).split(", ") if p]
+        return next((p for p in places if _same_place(city, p)), places[0] if places else "")
+
+    def _load(self) -> pgeocode.Nominatim:
+        with self._lock:
+            if self._nominatim is None:
+                self._ensure_cache_file()
+                self._nominatim = self._read_with_pgeocode()
+            return self._nominatim
+
+    def _ensure_cache_file(self) -> None:
+        if self._cache_file.is_file():
+            return
+        if self._source_file is None or not self._source_file.is_file():
+            raise GeocoderUnavailable(
+                f"No postcode data: neither {self._cache_file} nor "
+                f"{self._source_file or '<no source directory>'} exists"
+            )
+        try:
+            self._convert_source()
+        except (OSError, ValueError) as exc:
+            raise GeocoderUnavailable(
+                f"Could not convert {self._source_file} into {self._cache_file}: {exc}"
+            ) from exc
+
+    def _convert_source(self) -> None:
+        # pandas and pgeocode are imported on first use: pandas alone adds about half a
+        # second to every process start, including CLI commands that never geocode.
+        import pandas as pd
+        import pgeocode
+
+        assert self._source_file is not None
+        data = pd.read_csv(
+            self._source_file,
+            sep="\t",
+            header=None,
+            names=pgeocode.DATA_FIELDS,
+            dtype={"postal_code": str},
+            na_values=pgeocode.NA_VALUES,
+            keep_default_na=False,
+        )
+        if not all(pd.api.types.is_numeric_dtype(data[c]) for c in ("latitude", "longitude")):
+            raise ValueError("latitude/longitude columns are not numeric; not a GeoNames export")
+        self._cache_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=self._cache_dir, prefix=".DE.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as tmp:
+                data.to_csv(tmp, index=False)
+            # mkstemp creates the file private (0600); the cache is plain public data
+            # that a web server running as another user may need to read.
+            os.chmod(tmp_name, 0o644)
+            # pgeocode keeps a derived DE-index.txt beside DE.txt and never checks that it
+            # is older than DE.txt, so a leftover one would shadow the new data.
+            (self._cache_dir / "DE-index.txt").unlink(missing_ok=True)
+            os.replace(tmp_name, self._cache_file)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+
+    def _read_with_pgeocode(self) -> pgeocode.Nominatim:
+        import pgeocode
+
+        with _PGEOCODE_GLOBALS_LOCK:
+            # pgeocode takes its directory only from the STORAGE_DIR global (read from
+            # PGEOCODE_DATA_DIR at import, which is too late to set from app config), and
+            # downloads when the file is missing. Point it at our cache for the load only,
+            # with no download URLs, so it can never reach the network.
+            saved = pgeocode.STORAGE_DIR, pgeocode.DOWNLOAD_URL
+            pgeocode.STORAGE_DIR, pgeocode.DOWNLOAD_URL = str(self._cache_dir), []
+            try:
+                # Also writes DE-index.txt (unique postcodes) into cache_dir on first load.
+                return pgeocode.Nominatim(self.COUNTRY.lower())
+            except (OSError, ValueError) as exc:
+                raise GeocoderUnavailable(
+                    f"Could not load postcode data from {self._cache_file}: {exc}"
+                ) from exc
+            finally:
+                pgeocode.STORAGE_DIR, pgeocode.DOWNLOAD_URL = saved
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+# -------------------------------------------------------------------------- nominatim
+
+
+class NominatimGeocoder:
+    """Geocoding through a Nominatim server (public or self-hosted, e.g. http://127.0.0.1:8080)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        user_agent: str,
+        timeout_s: float = 5.0,
+        min_delay_s: float = 1.0,
+    ) -> None:
+        from geopy.adapters import RequestsAdapter
+        from geopy.extra.rate_limiter import RateLimiter
+        from geopy.geocoders import Nominatim
+
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ValueError(
+                f"Nominatim URL must look like https://host[:port][/path], got {base_url!r}"
+            )
+        if not user_agent.strip():
+            raise ValueError("Nominatim needs a user agent that identifies the application")
+        self._client = Nominatim(
+            domain=parts.netloc + parts.path.rstrip("/"),
+            scheme=parts.scheme,
+            user_agent=user_agent,
+            timeout=timeout_s,
+            # geopy's requests adapter retries refused connections and read timeouts twice
+            # on its own, so a hung server would cost three times timeout_s.
+            adapter_factory=(
+                partial(RequestsAdapter, max_retries=0) if RequestsAdapter.is_available else None
+            ),
+        )
+        # RateLimiter's defaults retry twice with 5 s pauses and then swallow the error,
+        # returning None, which would read as "address unknown". We want a quick, loud
+        # failure so the caller can fall back to postcode centroids.
+        self._search = RateLimiter(
+            self._client.geocode,
+            min_delay_seconds=min_delay_s,
+            max_retries=0,
+            error_wait_seconds=min_delay_s,
+            swallow_exceptions=False,
+        )
+
+    def geocode(self, street: str, postcode: str, city: str) -> GeocodedAddress | None:
+        from geopy.exc import GeopyError
+
+        query = {
+            key: value.strip()
+            for key, value in (("street", street), ("postalcode", postcode), ("city", city))
+            if value.strip()
+        }
+        if not query:
+            return None
+        query["country"] = "Germany"
+        try:
+            location = self._search(query, exactly_one=True, addressdetails=True)
+            if location is None:
+                return None
+            return self._to_address(location.raw, street, postcode, city)
+        except GeopyError as exc:
+            raise GeocoderUnavailable(f"Nominatim request failed: {exc}") from exc
+        except (KeyError, TypeError, ValueError) as exc:
+            # A reply we cannot interpret is a service fault, not an unknown address.
+            raise GeocoderUnavailable(f"Unexpected Nominatim reply: {exc!r}") from exc
+
+    @staticmethod
+    def _to_address(raw: dict[str, Any], street: str, postcode: str, city: str) -> GeocodedAddress:
+        address: dict[str, str] = raw.get("address") or {}
+        house, road = address.get("house_number"), address.get("road")
+        precision: Precision = "house" if house else "street" if road else "postcode"
+        found_postcode = address.get("postcode") or postcode.strip()
+        found_city = next(
+            (address[k] for k in ("city", "town", "village", "municipality") if address.get(k)),
+            city.strip(),
+        )
+        found_street = f"{road} {house}" if road and house else road or street
+        return GeocodedAddress(
+            lat=float(raw["lat"]),
+            lon=float(raw["lon"]),
+            precision=precision,
+            postcode=found_postcode,
+            city=found_city,
+            label=_format_label(found_street, found_postcode, found_city),
+        )
+
+
+# ----------------------------------------------------------------------- composition
+
+
+class FallbackGeocoder:
+    """Ask `primary`; only when it is unavailable ask `fallback`."""
+
+    def __init__(self, primary: Geocoder, fallback: Geocoder) -> None:
+        self.primary = primary
+        self.fallback = fallback
+
+    def geocode(self, street: str, postcode: str, city: str) -> GeocodedAddress | None:
+        try:
+            return self.primary.geocode(street, postcode, city)
+        except GeocoderUnavailable:
+            # "Unknown" (None) from the primary is an answer and is not retried.
+            return self.fallback.geocode(street, postcode, city)
+
+
+class CachingGeocoder:
+    """Remembers answers, including "unknown", for the most recent `max_entries` addresses."""
+
+    def __init__(self, inner: Geocoder, max_entries: int = 10_000) -> None:
+        if max_entries < 1:
+            raise ValueError(f"max_entries must be at least 1, got {max_entries}")
+        self.inner = inner
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple[str, str, str], GeocodedAddress | None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(street: str, postcode: str, city: str) -> tuple[str, str, str]:
+        return (
+            " ".join(street.casefold().split()),
+            "".join(postcode.split()),
+            " ".join(city.casefold().split()),
+        )
+
+    def geocode(self, street: str, postcode: str, city: str) -> GeocodedAddress | None:
+        key = self._key(street, postcode, city)
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        # The lock is not held here so a slow lookup does not block other addresses;
+        # two threads asking for the same new address may both ask the inner geocoder.
+        result = self.inner.geocode(street, postcode, city)
+        with self._lock:
+            self._entries[key] = result
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return result
+
+
+def build_geocoder(
+    kind: str,
+    *,
+    source_dir: Path | None,
+    cache_dir: Path,
+    nominatim_url: str | None = None,
+    user_agent: str = "KombiTermin",
+    timeout_s: float = 5.0,
+) -> Geocoder:
+    """Build the geocoder named by configuration: "postcode" or "nominatim"."""
+    postcode = PostcodeGeocoder(source_dir, cache_dir)
+    if kind == "postcode":
+        return CachingGeocoder(postcode)
+    if kind == "nominatim":
+        if not nominatim_url:
+            raise ValueError('Geocoder kind "nominatim" needs nominatim_url')
+        nominatim = NominatimGeocoder(nominatim_url, user_agent, timeout_s=timeout_s)
+        return CachingGeocoder(FallbackGeocoder(nominatim, postcode))
+    raise ValueError(f"Unknown geocoder kind {kind!r}; valid kinds: {', '.join(GEOCODER_KINDS)}")

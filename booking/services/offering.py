@@ -1,0 +1,66 @@
+"""Slots for a requested job over the booking horizon, priced from the routes in force."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from booking.models import Business, ServiceType
+from booking.services.clock import bookable_days
+from booking.services.dayplans import load_days
+from booking.services.travel import travel_times
+from optimizer.domain import Location, TimeWindow
+from optimizer.offers import JobRequest, Slot, offer_slots
+from optimizer.pricing import PricingPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """A geocoded customer address as the booking keeps it."""
+
+    street: str
+    postcode: str
+    city: str
+    lat: float
+    lon: float
+    precision: str
+
+    @property
+    def location(self) -> Location:
+        return Location(self.lat, self.lon)
+
+    @property
+    def label(self) -> str:
+        return f"{self.street}, {self.postcode} {self.city}"
+
+
+def pricing_policy(business: Business) -> PricingPolicy:
+    return PricingPolicy.from_dict(business.pricing)
+
+
+def slot_windows(business: Business) -> list[TimeWindow]:
+    return [TimeWindow(start, end) for start, end in business.slot_windows]
+
+
+def depot(business: Business) -> Location:
+    return Location(business.depot_lat, business.depot_lon)
+
+
+def job_request(service: ServiceType, address: Address) -> JobRequest:
+    skills = frozenset([service.required_skill]) if service.required_skill else frozenset()
+    return JobRequest(address.location, service.duration_s, skills, service.base_price_cents)
+
+
+def find_slots(
+    business: Business, service: ServiceType, address: Address, now: datetime
+) -> list[Slot]:
+    """Every bookable (day, window), each with its offer or None; reads, never writes."""
+    states = load_days(business, bookable_days(business, now))
+    return offer_slots(
+        job_request(service, address),
+        [state.routes for state in states],
+        slot_windows(business),
+        depot(business),
+        travel_times(),
+        pricing_policy(business),
+    )

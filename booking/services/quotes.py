@@ -1,0 +1,102 @@
+"""Signed quotes: an offered slot with its price, valid for a few minutes.
+
+The quote travels through the customer's browser (or the API client) and comes back at
+confirmation; the signature makes its price and slot tamper-proof, the timestamp lets it
+expire. No draft is stored server-side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from booking.services.offering import Address
+from optimizer.offers import Offer
+from optimizer.pricing import PriceBreakdown
+
+_SALT = "kombitermin.quote.v1"
+
+
+class QuoteError(Exception):
+    def __init__(self, code: str, expired: Quote | None = None) -> None:
+        super().__init__(code)
+        self.code = code  # "quote_expired" or "quote_invalid"
+        # An expired quote was still signed by us: its service and address can be offered anew.
+        self.expired = expired
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    business_id: int
+    service_id: int
+    day: date
+    window_start_s: int
+    window_end_s: int
+    address: Address
+    price: PriceBreakdown
+    detour_s: int
+    standalone_s: int
+
+    @classmethod
+    def from_offer(cls, business_id: int, service_id: int, address: Address, offer: Offer) -> Quote:
+        return cls(
+            business_id=business_id,
+            service_id=service_id,
+            day=offer.day,
+            window_start_s=offer.window.start,
+            window_end_s=offer.window.end,
+            address=address,
+            price=offer.price,
+            detour_s=offer.detour_seconds,
+            standalone_s=offer.standalone_seconds,
+        )
+
+
+def _serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=_SALT)
+
+
+def sign_quote(quote: Quote, secret_key: str) -> str:
+    payload = asdict(quote)
+    payload["day"] = quote.day.isoformat()
+    return _serializer(secret_key).dumps(payload)
+
+
+def read_quote(token: str, secret_key: str, max_age_s: int) -> Quote:
+    serializer = _serializer(secret_key)
+    try:
+        payload: dict[str, Any] = serializer.loads(token, max_age=max_age_s)
+    except SignatureExpired as error:
+        # The signature was good, only too old: itsdangerous hands back the raw payload.
+        expired = None
+        if error.payload is not None:
+            raw = serializer.load_payload(error.payload)
+            expired = _quote_from(raw) if isinstance(raw, dict) else None
+        raise QuoteError("quote_expired", expired) from error
+    except BadSignature as error:
+        raise QuoteError("quote_invalid") from error
+    quote = _quote_from(payload)
+    if quote is None:
+        # Signed by us but of another shape: an old quote format.
+        raise QuoteError("quote_invalid")
+    return quote
+
+
+def _quote_from(payload: dict[str, Any]) -> Quote | None:
+    try:
+        return Quote(
+            business_id=int(payload["business_id"]),
+            service_id=int(payload["service_id"]),
+            day=date.fromisoformat(payload["day"]),
+            window_start_s=int(payload["window_start_s"]),
+            window_end_s=int(payload["window_end_s"]),
+            address=Address(**payload["address"]),
+            price=PriceBreakdown(**payload["price"]),
+            detour_s=int(payload["detour_s"]),
+            standalone_s=int(payload["standalone_s"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None

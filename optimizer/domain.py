@@ -1,0 +1,150 @@
+"""Domain objects of the routing core.
+
+Units are whole numbers throughout: times are seconds since local midnight of the planned
+day, durations are seconds, distances are metres. OR-Tools callbacks are integer, and a
+single unit keeps the web layer from mixing minutes and seconds.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+DAY_SECONDS = 24 * 3600
+
+
+def _require_int(name: str, value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be a whole number of seconds, got {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A point on earth in WGS84 degrees."""
+
+    lat: float
+    lon: float
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.lat) and -90.0 <= self.lat <= 90.0):
+            raise ValueError(f"latitude must lie in [-90, 90], got {self.lat!r}")
+        if not (math.isfinite(self.lon) and -180.0 <= self.lon <= 180.0):
+            raise ValueError(f"longitude must lie in [-180, 180], got {self.lon!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """A closed interval [start, end] of seconds since local midnight."""
+
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        _require_int("TimeWindow.start", self.start)
+        _require_int("TimeWindow.end", self.end)
+        if self.start < 0:
+            raise ValueError(f"a time window cannot start before midnight, got {self.start}")
+        if self.end < self.start:
+            raise ValueError(f"a time window must not end ({self.end}) before it starts "
+                             f"({self.start})")
+
+    def contains(self, t: int) -> bool:
+        return self.start <= t <= self.end
+
+    def overlaps(self, other: TimeWindow) -> bool:
+        return self.start <= other.end and other.start <= self.end
+
+
+@dataclass(frozen=True, slots=True)
+class LunchBreak:
+    """A break of `duration` seconds that must start within [earliest_start, latest_start].
+
+    The break may overlap travel and waiting but never a job: the technician pauses on the
+    way or before the next customer, as OR-Tools models vehicle breaks.
+    """
+
+    earliest_start: int
+    latest_start: int
+    duration: int
+
+    def __post_init__(self) -> None:
+        for name in ("earliest_start", "latest_start", "duration"):
+            _require_int(f"LunchBreak.{name}", getattr(self, name))
+        if self.duration <= 0:
+            raise ValueError(f"a lunch break needs a positive duration, got {self.duration}")
+        if not 0 <= self.earliest_start <= self.latest_start:
+            raise ValueError("a lunch break needs 0 <= earliest_start <= latest_start, got "
+                             f"{self.earliest_start}..{self.latest_start}")
+
+
+@dataclass(frozen=True, slots=True)
+class Technician:
+    """One technician's working day: where they start and end, when, and what they can do."""
+
+    id: str
+    start: Location
+    end: Location
+    shift: TimeWindow
+    skills: frozenset[str] = frozenset()
+    lunch: LunchBreak | None = None
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            raise ValueError("a technician needs a non-empty id")
+        if not isinstance(self.skills, frozenset):
+            raise TypeError("Technician.skills must be a frozenset of skill names")
+        if self.lunch is not None and not (
+            self.shift.start <= self.lunch.earliest_start
+            and self.lunch.latest_start + self.lunch.duration <= self.shift.end
+        ):
+            raise ValueError(f"technician {self.id}: the lunch break must lie inside the shift "
+                             f"{self.shift.start}..{self.shift.end}")
+
+    def can_do(self, job: Job) -> bool:
+        return job.skills <= self.skills
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A job to be served: the technician must *arrive* (start service) inside `window`.
+
+    The window is the promise made to the customer; the service may run past its end.
+    """
+
+    id: str
+    location: Location
+    duration: int
+    window: TimeWindow
+    skills: frozenset[str] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            raise ValueError("a job needs a non-empty id")
+        _require_int("Job.duration", self.duration)
+        if self.duration <= 0:
+            raise ValueError(f"job {self.id}: duration must be positive, got {self.duration}")
+        if not isinstance(self.skills, frozenset):
+            raise TypeError("Job.skills must be a frozenset of skill names")
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """The ordered jobs of one technician on one day."""
+
+    technician: Technician
+    jobs: tuple[Job, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.jobs, tuple):
+            raise TypeError("Route.jobs must be a tuple")
+        ids = [job.id for job in self.jobs]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"route of {self.technician.id} visits a job twice: {ids}")
+
+    def with_job(self, job: Job, position: int) -> Route:
+        if not 0 <= position <= len(self.jobs):
+            raise ValueError(f"position {position} outside 0..{len(self.jobs)}")
+        return Route(self.technician, (*self.jobs[:position], job, *self.jobs[position:]))
+
+    def without_job(self, job_id: str) -> Route:
+        return Route(self.technician, tuple(j for j in self.jobs if j.id != job_id))

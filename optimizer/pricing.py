@@ -1,0 +1,158 @@
+"""Slot prices: base price + travel fee − combination discount, in euro cents.
+
+The combination discount rewards a job that "rides along" on an existing route. With Δ the
+marginal travel time of its best insertion and S the travel time of serving it alone
+(nearest qualified start → job → back), the saving ratio is r = 1 − Δ/S, clipped to
+[0, 1]. The discount is a share of the base price chosen by tier of r, capped in cents and
+by a floor price. Travel fee and discount are rounded down to whole euros, so customers see
+round numbers.
+
+Example with the defaults: base 89.00 €, job 14 km from the depot (4 km over the free
+radius at 1.00 €/km → 4.00 € travel fee), Δ = 6 min, S = 40 min → r = 85 % → tier 15 % of
+89.00 € = 13.35 € → 13.00 € discount → total 89.00 + 4.00 − 13.00 = 80.00 €.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+def _require_whole(name: str, value: object) -> None:
+    # Stored policies come from JSON, where 12.5 or true would slip through silently.
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class DiscountTier:
+    """From `min_saving_pct` saving ratio on, `discount_pct` of the base price is taken off."""
+
+    min_saving_pct: int
+    discount_pct: int
+
+    def __post_init__(self) -> None:
+        _require_whole("min_saving_pct", self.min_saving_pct)
+        _require_whole("discount_pct", self.discount_pct)
+        if not 0 <= self.min_saving_pct <= 100:
+            raise ValueError(f"min_saving_pct must lie in [0, 100], got {self.min_saving_pct}")
+        if not 0 <= self.discount_pct <= 100:
+            raise ValueError(f"discount_pct must lie in [0, 100], got {self.discount_pct}")
+
+
+DEFAULT_TIERS = (DiscountTier(75, 15), DiscountTier(50, 10), DiscountTier(25, 5))
+
+
+@dataclass(frozen=True, slots=True)
+class PricingPolicy:
+    """A business's pricing parameters; every amount in cents, distances in metres."""
+
+    travel_fee_free_meters: int = 10_000
+    travel_fee_cents_per_km: int = 100
+    travel_fee_max_cents: int = 4_000
+    discount_tiers: tuple[DiscountTier, ...] = DEFAULT_TIERS
+    discount_max_cents: int = 3_000
+    floor_pct: int = 70
+
+    def __post_init__(self) -> None:
+        for name in (
+            "travel_fee_free_meters",
+            "travel_fee_cents_per_km",
+            "travel_fee_max_cents",
+            "discount_max_cents",
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"{name} must be a non-negative whole number, got {value!r}")
+        _require_whole("floor_pct", self.floor_pct)
+        if not 0 <= self.floor_pct <= 100:
+            raise ValueError(f"floor_pct must lie in [0, 100], got {self.floor_pct}")
+        thresholds = [tier.min_saving_pct for tier in self.discount_tiers]
+        strictly_falling = all(a > b for a, b in itertools.pairwise(thresholds))
+        if not strictly_falling:
+            raise ValueError("discount tiers must be ordered by strictly falling min_saving_pct")
+        discounts = [tier.discount_pct for tier in self.discount_tiers]
+        if any(a < b for a, b in itertools.pairwise(discounts)):
+            raise ValueError(
+                "a bigger saving must never earn a smaller discount: discount_pct "
+                "must not rise as min_saving_pct falls"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PricingPolicy:
+        values = dict(data)
+        if "discount_tiers" in values:
+            values["discount_tiers"] = tuple(
+                tier if isinstance(tier, DiscountTier) else DiscountTier(**tier)
+                for tier in values["discount_tiers"]
+            )
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class PriceBreakdown:
+    base_cents: int
+    travel_fee_cents: int
+    discount_cents: int
+    total_cents: int
+    saving_pct: int
+
+    def __post_init__(self) -> None:
+        if self.total_cents != self.base_cents + self.travel_fee_cents - self.discount_cents:
+            raise ValueError("total must equal base + travel fee − discount")
+        if min(self.base_cents, self.travel_fee_cents, self.discount_cents, self.total_cents) < 0:
+            raise ValueError("price components cannot be negative")
+
+
+def saving_pct(detour_seconds: int, standalone_seconds: int) -> int:
+    """r = 1 − Δ/S in whole percent, clipped to [0, 100]; no saving when S is 0."""
+    if standalone_seconds <= 0:
+        return 0
+    # Whole-number arithmetic: 1 - 240/300 in floats is 0.1999…, which would truncate to 19.
+    return max(0, min(100, 100 * (standalone_seconds - detour_seconds) // standalone_seconds))
+
+
+def travel_fee_cents(depot_meters: int, policy: PricingPolicy) -> int:
+    """Road distance beyond the free radius at the per-km rate, rounded down to whole euros."""
+    chargeable = max(0, depot_meters - policy.travel_fee_free_meters)
+    fee = min(policy.travel_fee_max_cents, chargeable * policy.travel_fee_cents_per_km // 1000)
+    return fee - fee % 100
+
+
+def discount_pct(saving: int, policy: PricingPolicy) -> int:
+    for tier in policy.discount_tiers:
+        if saving >= tier.min_saving_pct:
+            return tier.discount_pct
+    return 0
+
+
+def price_slot(
+    base_cents: int,
+    depot_meters: int,
+    detour_seconds: int,
+    standalone_seconds: int,
+    policy: PricingPolicy,
+) -> PriceBreakdown:
+    fee = travel_fee_cents(depot_meters, policy)
+    saving = saving_pct(detour_seconds, standalone_seconds)
+    discount = min(base_cents * discount_pct(saving, policy) // 100, policy.discount_max_cents)
+    floor = base_cents * policy.floor_pct // 100
+    discount = max(0, min(discount, base_cents + fee - floor))
+    discount -= discount % 100
+    return PriceBreakdown(
+        base_cents=base_cents,
+        travel_fee_cents=fee,
+        discount_cents=discount,
+        total_cents=base_cents + fee - discount,
+        saving_pct=saving,
+    )
+
+
+def lowest_price_cents(base_cents: int, policy: PricingPolicy) -> int:
+    """The "from" price: next to the depot, riding along at no detour at all."""
+    return price_slot(base_cents, 0, 0, 1, policy).total_cents

@@ -1,0 +1,158 @@
+"""Tests for optimizer.travel: geodesic legs and the memo in front of a provider."""
+
+from __future__ import annotations
+
+import pytest
+from geopy.distance import geodesic
+
+from optimizer.domain import Location
+from optimizer.travel import ZERO_LEG, GeodesicTravelTime, Leg, TravelTimes
+from tests.optimizer.lineworld import LineWorld, line_leg, mark
+
+MAGDEBURG_HBF = Location(52.1307, 11.6270)
+MAGDEBURG_DOM = Location(52.1245, 11.6341)
+
+
+def straight_meters(a: Location, b: Location) -> float:
+    return geodesic((a.lat, a.lon), (b.lat, b.lon)).meters
+
+
+# --- Leg ------------------------------------------------------------------------------
+
+
+def test_leg_cannot_be_negative():
+    """Negative seconds or metres are refused."""
+    with pytest.raises(ValueError, match="cannot be negative"):
+        Leg(-1, 0)
+    with pytest.raises(ValueError, match="cannot be negative"):
+        Leg(0, -1)
+
+
+# --- GeodesicTravelTime ---------------------------------------------------------------
+
+
+def test_geodesic_distance_hbf_to_dom_is_about_850_m():
+    """The straight line Hauptbahnhof → Dom is about 0.85 km (sanity of the test points)."""
+    assert 800 < straight_meters(MAGDEBURG_HBF, MAGDEBURG_DOM) < 900
+
+
+def test_geodesic_leg_with_no_circuity_at_36_kmh():
+    """Circuity 1 and 36 km/h = 10 m/s: metres = geodesic, seconds = metres / 10."""
+    d = straight_meters(MAGDEBURG_HBF, MAGDEBURG_DOM)
+    leg = GeodesicTravelTime(circuity=1.0, speed_kmh=36.0).leg(MAGDEBURG_HBF, MAGDEBURG_DOM)
+    assert leg == Leg(seconds=round(d / 10), meters=round(d))
+
+
+def test_geodesic_leg_with_the_defaults():
+    """Defaults 1.3 × geodesic at 30 km/h (= 30/3.6 m/s): about 1.1 km in about 2 min."""
+    d = straight_meters(MAGDEBURG_HBF, MAGDEBURG_DOM)
+    leg = GeodesicTravelTime().leg(MAGDEBURG_HBF, MAGDEBURG_DOM)
+    assert leg == Leg(seconds=round(d * 1.3 / (30 / 3.6)), meters=round(d * 1.3))
+    assert 1_000 < leg.meters < 1_200 and 120 < leg.seconds < 145
+
+
+def test_circuity_scales_metres_and_seconds():
+    """Doubling circuity doubles the road metres and, at equal speed, the seconds."""
+    d = straight_meters(MAGDEBURG_HBF, MAGDEBURG_DOM)
+    leg = GeodesicTravelTime(circuity=2.0, speed_kmh=36.0).leg(MAGDEBURG_HBF, MAGDEBURG_DOM)
+    # 2 d metres at 10 m/s take 2 d / 10 s.
+    assert leg == Leg(seconds=round(2 * d / 10), meters=round(2 * d))
+
+
+def test_speed_scales_only_the_seconds():
+    """Driving at 72 km/h (20 m/s) halves the time of 36 km/h and keeps the metres."""
+    d = straight_meters(MAGDEBURG_HBF, MAGDEBURG_DOM)
+    leg = GeodesicTravelTime(circuity=1.0, speed_kmh=72.0).leg(MAGDEBURG_HBF, MAGDEBURG_DOM)
+    assert leg == Leg(seconds=round(d / 20), meters=round(d))
+
+
+def test_geodesic_same_location_is_the_zero_leg():
+    """A leg from a place to itself is zero seconds and zero metres."""
+    assert GeodesicTravelTime().leg(MAGDEBURG_DOM, MAGDEBURG_DOM) == ZERO_LEG
+
+
+def test_geodesic_matrix_has_a_row_per_origin():
+    """matrix(origins, destinations)[i][j] is the leg origins[i] → destinations[j]."""
+    g = GeodesicTravelTime()
+    rows = g.matrix([MAGDEBURG_HBF, MAGDEBURG_DOM], [MAGDEBURG_DOM])
+    assert rows == [[g.leg(MAGDEBURG_HBF, MAGDEBURG_DOM)], [ZERO_LEG]]
+
+
+@pytest.mark.parametrize(
+    ("circuity", "speed", "message"),
+    [(0.9, 30.0, "circuity"), (3.1, 30.0, "circuity"), (1.3, 0.5, "speed"),
+     (1.3, 201.0, "speed")],
+)
+def test_geodesic_parameters_are_checked(circuity, speed, message):
+    """Circuity outside [1, 3] and speed outside [1, 200] km/h are refused."""
+    with pytest.raises(ValueError, match=message):
+        GeodesicTravelTime(circuity=circuity, speed_kmh=speed)
+
+
+# --- TravelTimes (the memo) -----------------------------------------------------------
+
+
+def test_line_world_is_minutes_and_kilometres():
+    """The test helper itself: marks 3 → 10 are 7 min and 7 km apart, both ways."""
+    world = LineWorld()
+    assert world.matrix([mark(3)], [mark(10)]) == [[Leg(420, 7000)]]
+    assert world.matrix([mark(10)], [mark(3)]) == [[Leg(420, 7000)]]
+
+
+def test_memo_asks_the_provider_once_per_leg():
+    """A repeated leg is answered from the memo: one provider call for two questions."""
+    world = LineWorld()
+    travel = TravelTimes(world)
+    assert travel.leg(mark(0), mark(5)) == line_leg(0, 5)  # 5 min, 5 km
+    assert travel.leg(mark(0), mark(5)) == line_leg(0, 5)
+    assert travel.seconds(mark(0), mark(5)) == 300
+    assert world.calls == [((0,), (5,))]
+
+
+def test_memo_keeps_directions_apart():
+    """a → b and b → a are separate entries (providers may be asymmetric)."""
+    world = LineWorld()
+    travel = TravelTimes(world)
+    travel.leg(mark(0), mark(5))
+    travel.leg(mark(5), mark(0))
+    assert world.calls == [((0,), (5,)), ((5,), (0,))]
+
+
+def test_same_location_is_zero_without_asking_the_provider():
+    """A leg from a place to itself is the zero leg and costs no provider call."""
+    world = LineWorld()
+    assert TravelTimes(world).leg(mark(4), mark(4)) == ZERO_LEG
+    assert world.calls == []
+
+
+def test_prefetch_asks_once_in_bulk_then_legs_are_free():
+    """prefetch makes one matrix call (deduplicated); later legs need no call."""
+    world = LineWorld()
+    travel = TravelTimes(world)
+    stops = [mark(0), mark(2), mark(2), mark(7)]  # mark 2 twice: asked once
+    travel.prefetch(stops, stops)
+    assert world.calls == [((0, 2, 7), (0, 2, 7))]
+    assert travel.leg(mark(2), mark(7)) == line_leg(2, 7)
+    assert travel.leg(mark(7), mark(0)) == line_leg(7, 0)
+    travel.prefetch(stops, stops)  # everything known: no second call
+    assert len(world.calls) == 1
+
+
+def test_prefetch_asks_only_for_origins_with_missing_legs():
+    """An origin whose legs are all known is left out of the bulk request."""
+    world = LineWorld()
+    travel = TravelTimes(world)
+    travel.prefetch([mark(0)], [mark(1), mark(2)])
+    travel.prefetch([mark(0), mark(5)], [mark(1), mark(2)])
+    assert world.calls == [((0,), (1, 2)), ((5,), (1, 2))]
+
+
+def test_memo_is_bounded():
+    """Past max_entries the memo is reset, so a forgotten leg is asked again."""
+    world = LineWorld()
+    travel = TravelTimes(world, max_entries=2)
+    travel.leg(mark(0), mark(1))
+    travel.leg(mark(0), mark(2))  # memo now full (2 entries)
+    travel.leg(mark(0), mark(3))  # no room: reset, then store 0 → 3
+    travel.leg(mark(0), mark(1))  # forgotten: asked again
+    assert [c[1] for c in world.calls] == [(1,), (2,), (3,), (1,)]
