@@ -21,7 +21,7 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 
 # Compiled catalogues are build output (.mo is not in git).
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -q -d booking/translations
+	$(BIN)/pybabel compile --use-fuzzy -d booking/translations
 
 run: $(VENV)/.installed translations
 	KOMBITERMIN_DEMO=1 $(FLASK) db upgrade
