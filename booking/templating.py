@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Flask
-from flask_babel import format_currency, format_date, get_locale
+from flask import Flask, request, url_for
+from flask_babel import format_currency, format_date, format_decimal, get_locale
 
 from booking.services.clock import hhmm
 
@@ -23,12 +23,22 @@ def short_date(day: date) -> str:
 
 
 def kilometres(meters: int) -> str:
-    value = f"{meters / 1000:.1f}"
-    return value.replace(".", ",") if str(get_locale()) == "de" else value
+    """Metres as kilometres with one decimal in the visitor's locale: 1,4 or 1.4."""
+    return format_decimal(meters / 1000, format="#,##0.0")
+
+
+def language_url(locale: str) -> str:
+    """This page in another language; pages answering a POST fall back to the start page."""
+    if request.method != "GET" or request.endpoint is None:
+        return url_for("customer.index", lang=locale)
+    args = {k: v for k, v in request.args.items() if k != "lang"}
+    return url_for(request.endpoint, **(request.view_args or {}), **args, lang=locale)
 
 
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters.update(
         euros=euros, long_date=long_date, short_date=short_date, hhmm=hhmm, km=kilometres
     )
-    app.jinja_env.globals.update(current_locale=lambda: str(get_locale()))
+    app.jinja_env.globals.update(
+        current_locale=lambda: str(get_locale()), language_url=language_url
+    )

@@ -19,6 +19,7 @@ from booking.services.bookings import BookingError, Contact, cancel_appointment,
 from booking.services.clock import hhmm, now_utc
 from booking.services.offering import Address, find_slots
 from booking.services.quotes import Quote, QuoteError, read_quote, sign_quote
+from booking.validation import looks_like_code, looks_like_token
 from optimizer.pricing import PriceBreakdown
 
 bp = Blueprint("api", __name__)
@@ -115,7 +116,7 @@ def appointment_json(appointment: Appointment) -> dict[str, Any]:
 
 def active_service(business: Business, code: Any) -> ServiceType:
     service = None
-    if isinstance(code, str) and len(code) <= 64:
+    if isinstance(code, str) and looks_like_code(code):
         service = db.session.scalar(
             select(ServiceType).where(
                 ServiceType.business_id == business.id,
@@ -234,7 +235,7 @@ def bookings():
 
 def appointment_for(token: str) -> Appointment:
     appointment = None
-    if len(token) <= 64:
+    if looks_like_token(token):
         appointment = db.session.scalar(
             select(Appointment).where(Appointment.manage_token == token)
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -40,10 +42,18 @@ class LoginForm(FlaskForm):
 
 
 def _safe_next(target: str | None) -> str:
-    # Only same-site paths: an open redirect would let a link send users anywhere.
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("dispatch.day")
+    """Only a path on this site: an open redirect would let a link send users anywhere.
+
+    Browsers drop tabs and newlines and read a backslash as a slash, so "/\t/evil" and
+    "/\\evil" would leave the site; anything with those characters is refused outright.
+    """
+    fallback = url_for("dispatch.day")
+    if not target or any(c.isspace() or c == "\\" or ord(c) < 32 for c in target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])

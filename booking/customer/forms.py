@@ -1,9 +1,14 @@
-"""Customer forms; every field is validated on the server with the message next to it."""
+"""Customer forms; every field is validated on the server with the message next to it.
+
+Text is stripped before it is validated, and the rules are those of `booking.validation`,
+which the service layer applies too: what a form accepts can always be stored."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Regexp
+from wtforms.validators import DataRequired, Length, Regexp
+
+from booking.validation import email_address, phone_number, plain_text, strip
 
 
 class AddressForm(FlaskForm):
@@ -14,17 +19,21 @@ class AddressForm(FlaskForm):
 
     street = StringField(
         _l("Street and house number"),
-        validators=[DataRequired(_l("Please enter your street.")), Length(max=200)],
+        filters=[strip],
+        validators=[DataRequired(_l("Please enter your street.")), Length(max=200), plain_text],
     )
     postcode = StringField(
         _l("Postcode"),
+        filters=[strip],
         validators=[
             DataRequired(_l("Please enter your postcode.")),
-            Regexp(r"^\s*\d{5}\s*$", message=_l("A German postcode has five digits.")),
+            Regexp(r"^\d{5}$", message=_l("A German postcode has five digits.")),
         ],
     )
     city = StringField(
-        _l("City"), validators=[DataRequired(_l("Please enter your city.")), Length(max=120)]
+        _l("City"),
+        filters=[strip],
+        validators=[DataRequired(_l("Please enter your city.")), Length(max=120), plain_text],
     )
 
 
@@ -32,29 +41,30 @@ class ContactForm(FlaskForm):
     quote = HiddenField(validators=[DataRequired(), Length(max=4000)])
     name = StringField(
         _l("Name"),
+        filters=[strip],
         validators=[
             DataRequired(_l("Please enter your name.")),
             Length(min=2, max=120, message=_l("Between 2 and 120 characters, please.")),
+            plain_text,
         ],
     )
     phone = StringField(
         _l("Phone"),
-        validators=[
-            DataRequired(_l("Please enter a phone number.")),
-            Regexp(r"^\+?[0-9 ()/\-]{6,30}$", message=_l("Please enter a valid phone number.")),
-        ],
+        filters=[strip],
+        validators=[DataRequired(_l("Please enter a phone number.")), phone_number],
     )
     email = StringField(
         _l("Email"),
-        validators=[
-            DataRequired(_l("Please enter your email address.")),
-            Length(max=200),
-            Email(message=_l("Please enter a valid email address."), check_deliverability=False),
-        ],
+        filters=[strip],
+        validators=[DataRequired(_l("Please enter your email address.")), email_address],
     )
     notes = TextAreaField(
         _l("Notes and access hints"),
-        validators=[Length(max=1000, message=_l("At most 1000 characters, please."))],
+        filters=[strip],
+        validators=[
+            Length(max=1000, message=_l("At most 1000 characters, please.")),
+            plain_text,
+        ],
     )
     consent = BooleanField(
         _l("I agree that my details are processed to carry out the appointment."),

@@ -18,6 +18,8 @@ from booking.services.bookings import BookingError, Contact, cancel_appointment,
 from booking.services.clock import now_utc
 from booking.services.offering import Address, find_slots, pricing_policy
 from booking.services.quotes import Quote, QuoteError, read_quote, sign_quote
+from booking.templating import kilometres
+from booking.validation import looks_like_code, looks_like_token
 from optimizer.offers import Offer, Slot
 from optimizer.pricing import lowest_price_cents
 
@@ -39,6 +41,8 @@ def current_business() -> Business:
 
 
 def service_by_code(business: Business, code: str) -> ServiceType:
+    if not looks_like_code(code):
+        abort(404)
     service = db.session.scalar(
         select(ServiceType).where(
             ServiceType.business_id == business.id,
@@ -54,9 +58,7 @@ def service_by_code(business: Business, code: str) -> ServiceType:
 def slot_reason(offer: Offer) -> str:
     """One sentence that explains the price of a slot."""
     if offer.nearest_stop_meters is not None and offer.price.discount_cents > 0:
-        km = f"{offer.nearest_stop_meters / 1000:.1f}"
-        if current_app.jinja_env.globals["current_locale"]() == "de":
-            km = km.replace(".", ",")
+        km = kilometres(offer.nearest_stop_meters)
         return _("A technician is already %(km)s km from you that day.", km=km)
     if offer.nearest_stop_meters is None:
         return _("A technician drives out just for you.")
@@ -215,7 +217,7 @@ def confirm():
 
 
 def appointment_by_token(token: str) -> Appointment:
-    if len(token) > 64:
+    if not looks_like_token(token):
         abort(404)
     appointment = db.session.scalar(select(Appointment).where(Appointment.manage_token == token))
     if appointment is None:

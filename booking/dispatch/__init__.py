@@ -41,11 +41,15 @@ def my_business() -> Business:
 
 
 def requested_day(business: Business) -> date:
-    raw = request.values.get("day", "")
+    """The day asked for, or tomorrow; within ten years either way, so ±1 day never overflows."""
+    today = local_today(business, now_utc())
     try:
-        return date.fromisoformat(raw)
+        asked = date.fromisoformat(request.values.get("day", ""))
     except ValueError:
-        return local_today(business, now_utc()) + timedelta(days=1)
+        return today + timedelta(days=1)
+    if abs((asked - today).days) > 3650:
+        return today + timedelta(days=1)
+    return asked
 
 
 @bp.get("/")

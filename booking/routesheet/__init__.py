@@ -24,5 +24,9 @@ def sheet(token: str):
         abort(404)
     business = db.session.get(Business, technician.business_id)
     assert business is not None
-    entry = next(e for e in day_board(business, link.day) if e.technician.id == technician.id)
+    entry = next(
+        (e for e in day_board(business, link.day) if e.technician.id == technician.id), None
+    )
+    if entry is None:  # deactivated since the link was sent, with nothing planned that day
+        abort(404)
     return render_template("routesheet/sheet.html", business=business, entry=entry, day=link.day)

@@ -7,7 +7,6 @@ so no half-written booking and no broken plan remain.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,13 +26,11 @@ from booking.services.dayplans import load_days, lock_day, save_routes
 from booking.services.offering import job_request, slot_windows
 from booking.services.quotes import Quote
 from booking.services.travel import travel_times
+from booking.validation import has_control_characters, is_valid_email, is_valid_phone
 from optimizer.domain import TimeWindow
 from optimizer.insertion import best_insertion
 from optimizer.offers import NEW_JOB_ID
 from optimizer.schedule import check_route
-
-EMAIL_PATTERN = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[A-Za-z]{2,}$")
-PHONE_PATTERN = re.compile(r"^\+?[0-9 ()/\-]{6,30}$")
 
 
 class BookingError(Exception):
@@ -51,12 +48,18 @@ class Contact:
     email: str
     notes: str = ""
 
+    """Contact details as stored: already stripped, checked by the rules the forms use."""
+
     def __post_init__(self) -> None:
-        if not 2 <= len(self.name.strip()) <= 120:
+        for name in ("name", "phone", "email", "notes"):
+            value = getattr(self, name)
+            if value != value.strip() or has_control_characters(value):
+                raise ValueError(f"{name} must be stripped text without control characters")
+        if not 2 <= len(self.name) <= 120:
             raise ValueError("name must have 2 to 120 characters")
-        if not PHONE_PATTERN.match(self.phone.strip()):
+        if not is_valid_phone(self.phone):
             raise ValueError("phone must be 6 to 30 digits, spaces, +, -, / or brackets")
-        if len(self.email) > 200 or not EMAIL_PATTERN.match(self.email.strip()):
+        if not is_valid_email(self.email):
             raise ValueError("email must look like name@example.de")
         if len(self.notes) > 1000:
             raise ValueError("notes must have at most 1000 characters")
@@ -86,10 +89,7 @@ def confirm_booking(
         if insertion is None:
             raise BookingError("slot_taken")
         customer = Customer(
-            business_id=business.id,
-            name=contact.name.strip(),
-            phone=contact.phone.strip(),
-            email=contact.email.strip(),
+            business_id=business.id, name=contact.name, phone=contact.phone, email=contact.email
         )
         appointment = Appointment(
             business_id=business.id,
@@ -112,7 +112,7 @@ def confirm_booking(
             saving_pct=quote.price.saving_pct,
             detour_s=quote.detour_s,
             standalone_s=quote.standalone_s,
-            notes=contact.notes.strip(),
+            notes=contact.notes,
         )
         db.session.add(appointment)
         db.session.flush()
