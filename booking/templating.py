@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import Flask, request, url_for
 from flask_babel import format_currency, format_date, format_decimal, get_locale
+from flask_babel import lazy_gettext as _l
 
 from booking.services.clock import hhmm
 
@@ -35,9 +36,21 @@ def language_url(locale: str) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args, lang=locale)
 
 
+SKILL_NAMES = {"water": _l("water"), "heating": _l("heating"), "gas": _l("gas")}
+
+
+def skill_names(skills: list[str]) -> str:
+    return ", ".join(str(SKILL_NAMES.get(skill, skill)) for skill in skills)
+
+
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters.update(
-        euros=euros, long_date=long_date, short_date=short_date, hhmm=hhmm, km=kilometres
+        euros=euros,
+        long_date=long_date,
+        short_date=short_date,
+        hhmm=hhmm,
+        km=kilometres,
+        skills=skill_names,
     )
     app.jinja_env.globals.update(
         current_locale=lambda: str(get_locale()), language_url=language_url

@@ -35,10 +35,13 @@ from booking.services.offering import (
 from booking.services.travel import travel_times
 from optimizer.domain import Route
 from optimizer.offers import DayRoutes, Offer, offer_for
+from optimizer.planner import PlanParameters, plan_day
 from optimizer.pricing import PricingPolicy
 from optimizer.schedule import check_route
 
 RANDOM_SEED = 2026
+# Deterministic (no time-bounded search), so the same morning always seeds the same plan.
+EVENING_PLAN = PlanParameters(time_limit_s=5.0, use_local_search=False)
 H = 3600
 
 WEEKDAYS_7_TO_16 = {str(d): [7 * H, 16 * H + 1800] for d in range(5)}
@@ -439,6 +442,13 @@ def seed_appointments(business: Business, first_day: date, days: int, rng: rando
             routes[offer.technician_id] = route.with_job(job, offer.position)
             appointments[job.id] = appointment
             booked += 1
+        # The evening's planning run, as the firm would do it: never worse, keeps every job.
+        jobs = [job for route in routes.values() for job in route.jobs]
+        result = plan_day(
+            workers, jobs, travel, initial=list(routes.values()), parameters=EVENING_PLAN
+        )
+        if not result.dropped:
+            routes = {route.technician.id: route for route in result.routes}
         plan = lock_day(business.id, day)
         save_routes(
             plan,

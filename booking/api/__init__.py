@@ -17,9 +17,9 @@ from booking.models import Appointment, Business, ServiceType
 from booking.services.addresses import AddressNotFound, GeocoderUnavailable, locate
 from booking.services.bookings import BookingError, Contact, cancel_appointment, confirm_booking
 from booking.services.clock import hhmm, now_utc
-from booking.services.offering import Address, find_slots
+from booking.services.offering import Address, bookable_service, find_slots
 from booking.services.quotes import Quote, QuoteError, read_quote, sign_quote
-from booking.validation import looks_like_code, looks_like_token
+from booking.validation import looks_like_token
 from optimizer.pricing import PriceBreakdown
 
 bp = Blueprint("api", __name__)
@@ -115,15 +115,7 @@ def appointment_json(appointment: Appointment) -> dict[str, Any]:
 
 
 def active_service(business: Business, code: Any) -> ServiceType:
-    service = None
-    if isinstance(code, str) and looks_like_code(code):
-        service = db.session.scalar(
-            select(ServiceType).where(
-                ServiceType.business_id == business.id,
-                ServiceType.code == code,
-                ServiceType.active.is_(True),
-            )
-        )
+    service = bookable_service(business, code=code) if isinstance(code, str) else None
     if service is None:
         raise ApiError(404, "unknown_service", _("There is no such service."))
     return service

@@ -16,10 +16,10 @@ from booking.models import Appointment, Business, ServiceType
 from booking.services.addresses import AddressNotFound, GeocoderUnavailable, locate
 from booking.services.bookings import BookingError, Contact, cancel_appointment, confirm_booking
 from booking.services.clock import now_utc
-from booking.services.offering import Address, find_slots, pricing_policy
+from booking.services.offering import Address, bookable_service, find_slots, pricing_policy
 from booking.services.quotes import Quote, QuoteError, read_quote, sign_quote
 from booking.templating import kilometres
-from booking.validation import looks_like_code, looks_like_token
+from booking.validation import looks_like_token
 from optimizer.offers import Offer, Slot
 from optimizer.pricing import lowest_price_cents
 
@@ -41,31 +41,29 @@ def current_business() -> Business:
 
 
 def service_by_code(business: Business, code: str) -> ServiceType:
-    if not looks_like_code(code):
-        abort(404)
-    service = db.session.scalar(
-        select(ServiceType).where(
-            ServiceType.business_id == business.id,
-            ServiceType.code == code,
-            ServiceType.active.is_(True),
-        )
-    )
+    service = bookable_service(business, code=code)
     if service is None:
         abort(404)
     return service
 
 
+NEARBY_METERS = 3000  # a neighbouring stop this close is worth naming in the reason
+
+
 def slot_reason(offer: Offer) -> str:
-    """One sentence that explains the price of a slot."""
-    if offer.nearest_stop_meters is not None and offer.price.discount_cents > 0:
-        km = kilometres(offer.nearest_stop_meters)
-        return _("A technician is already %(km)s km from you that day.", km=km)
+    """One sentence that explains the price of a slot, true to how it was computed."""
+    minutes = max(1, round(offer.detour_seconds / 60))
+    if offer.price.discount_cents > 0:
+        if offer.nearest_stop_meters is not None and offer.nearest_stop_meters <= NEARBY_METERS:
+            km = kilometres(offer.nearest_stop_meters)
+            return _("A technician is already %(km)s km from you that day.", km=km)
+        return _(
+            "A technician passes near you that day: only %(minutes)d minutes of detour.",
+            minutes=minutes,
+        )
     if offer.nearest_stop_meters is None:
         return _("A technician drives out just for you.")
-    return _(
-        "Fits into a route with %(minutes)d extra minutes of driving.",
-        minutes=max(1, round(offer.detour_seconds / 60)),
-    )
+    return _("Fits into a route with %(minutes)d extra minutes of driving.", minutes=minutes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,32 +158,36 @@ def slots(code: str):
     return render_slots(business, service, found)
 
 
-def _quote_or_restart(token: str, business: Business):
-    """The quote behind a form, or a response that sends the customer back to choose."""
+def _quote_or_restart(form: ContactForm, business: Business):
+    """The quote behind a form and its service, or a response that lets the customer
+    choose again: fresh slots for an expired quote, the start page otherwise."""
     try:
         quote = read_quote(
-            token, current_app.config["SECRET_KEY"], current_app.config["QUOTE_TTL_S"]
+            form.quote.data or "",
+            current_app.config["SECRET_KEY"],
+            current_app.config["QUOTE_TTL_S"],
         )
-        return quote, None
     except QuoteError as error:
         flash(str(BOOKING_ERRORS[error.code]), "error")
         expired = error.expired
-        service = db.session.get(ServiceType, expired.service_id) if expired else None
-        if expired and service and service.business_id == business.id and service.active:
-            return None, render_slots(business, service, expired.address, status=409)
-        return None, redirect(url_for("customer.index"))
+        service = bookable_service(business, service_id=expired.service_id) if expired else None
+        if expired and service:
+            return None, None, render_slots(business, service, expired.address, status=409)
+        return None, None, redirect(url_for("customer.index"))
+    service = bookable_service(business, service_id=quote.service_id)
+    if quote.business_id != business.id or service is None:
+        flash(str(BOOKING_ERRORS["quote_invalid"]), "error")
+        return None, None, redirect(url_for("customer.index"))
+    return quote, service, None
 
 
 @bp.post("/book/details")
 def details():
     business = current_business()
     form = ContactForm()
-    quote, restart = _quote_or_restart(form.quote.data or "", business)
-    if quote is None:
+    quote, service, restart = _quote_or_restart(form, business)
+    if restart is not None:
         return restart
-    service = db.session.get(ServiceType, quote.service_id)
-    if service is None or service.business_id != business.id:
-        abort(404)
     return render_template(
         "customer/details.html", business=business, service=service, quote=quote, form=form
     )
@@ -195,12 +197,9 @@ def details():
 def confirm():
     business = current_business()
     form = ContactForm()
-    quote, restart = _quote_or_restart(form.quote.data or "", business)
-    if quote is None:
+    quote, service, restart = _quote_or_restart(form, business)
+    if restart is not None:
         return restart
-    service = db.session.get(ServiceType, quote.service_id)
-    if service is None or service.business_id != business.id:
-        abort(404)
     if not form.validate():
         return render_template(
             "customer/details.html", business=business, service=service, quote=quote, form=form

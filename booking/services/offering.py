@@ -5,10 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
+
+from booking.extensions import db
 from booking.models import Business, ServiceType
 from booking.services.clock import bookable_days
 from booking.services.dayplans import load_days
 from booking.services.travel import travel_times
+from booking.validation import looks_like_code
 from optimizer.domain import Location, TimeWindow
 from optimizer.offers import JobRequest, Slot, offer_slots
 from optimizer.pricing import PricingPolicy
@@ -34,6 +38,26 @@ class Address:
         return f"{self.street}, {self.postcode} {self.city}"
 
 
+def bookable_service(
+    business: Business, *, code: str | None = None, service_id: int | None = None
+) -> ServiceType | None:
+    """An active service of this business, by code or by id; None for anything else."""
+    if code is not None:
+        if not looks_like_code(code):
+            return None
+        return db.session.scalar(
+            select(ServiceType).where(
+                ServiceType.business_id == business.id,
+                ServiceType.code == code,
+                ServiceType.active.is_(True),
+            )
+        )
+    service = db.session.get(ServiceType, service_id) if service_id is not None else None
+    if service is None or service.business_id != business.id or not service.active:
+        return None
+    return service
+
+
 def pricing_policy(business: Business) -> PricingPolicy:
     return PricingPolicy.from_dict(business.pricing)
 
@@ -54,8 +78,12 @@ def job_request(service: ServiceType, address: Address) -> JobRequest:
 def find_slots(
     business: Business, service: ServiceType, address: Address, now: datetime
 ) -> list[Slot]:
-    """Every bookable (day, window), each with its offer or None; reads, never writes."""
-    states = load_days(business, bookable_days(business, now))
+    """Every bookable (day, window), each with its offer or None; reads, never writes.
+
+    Days on which no technician works (weekends, holidays) are closed, not fully booked,
+    and are left out.
+    """
+    states = [s for s in load_days(business, bookable_days(business, now)) if s.routes.routes]
     return offer_slots(
         job_request(service, address),
         [state.routes for state in states],
