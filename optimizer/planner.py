@@ -1,8 +1,11 @@
-"""Plan a day with OR-Tools: which technician serves which jobs, in which order.
+"""Routing with OR-Tools: the only module of the project that imports ortools.
 
-This is the only module of the project that imports ortools, and the only place that knows
-the solver's index ⇄ node translation. Whatever the solver says is re-verified with the
-plain-Python checker `schedule.check_route` before it is returned.
+Two layers:
+- `solve(problem, parameters, initial)` solves an integer `RoutingProblem` and owns the
+  index ⇄ node translation. The Solomon benchmark calls it directly.
+- `plan_day(technicians, jobs, travel, ...)` turns a working day into such a problem,
+  solves it, and re-verifies every route with the plain-Python checker
+  `schedule.check_route` before anyone relies on it.
 
 Rules of `plan_day`:
 - It always returns, with one route per technician in the order given; every job that is
@@ -17,47 +20,49 @@ Rules of `plan_day`:
   every job is dropped; the status says why ("NO_SOLUTION:…", "CHECK_FAILED:…").
 
 Model (the timing rules of `schedule`, stated for OR-Tools):
-- one vehicle per technician, with its own start and end node; nodes 0..J-1 are the jobs,
-  J+2v and J+2v+1 the start and end of technician v;
-- arc cost = travel seconds; start→end of an empty route costs and takes nothing;
-- time dimension: the cumul at a job is its service start; transit i→j = service(i) +
-  travel(i, j); slack is waiting (and room for the lunch break); job cumul inside the job
-  window; start cumul inside the shift (leaving later equals leaving at shift start and
-  waiting); end cumul no later than shift end;
-- skills: a job's vehicle variable only allows technicians having all its skills (or -1);
+- nodes 0..J-1 are the stops, J+2v and J+2v+1 the start and end of vehicle v;
+- arc cost from the problem's cost matrix (travel seconds, plus metres at a configurable
+  rate for a working day); start→end of an empty route costs and takes nothing;
+- time dimension: the cumul at a stop is its service start; transit i→j = service(i) +
+  travel(i, j); slack is waiting (and room for the lunch break); the cumul lies inside
+  one of the stop's windows (the gaps between windows are removed from its domain);
+  start cumul inside the shift, end cumul by the shift end plus allowed overtime, which
+  is a soft bound priced per second;
+- capacity: a load dimension with the vehicles' capacities, when any is set;
+- skills and pins: a stop's vehicle variable allows only its permitted vehicles (or -1);
+  a pinned position fixes the stop's cumul in a visit-counting dimension;
 - lunch: a mandatory fixed-duration interval starting in [earliest_start, latest_start],
-  registered as a vehicle break with the service durations as visit transits, so it may
-  overlap driving and waiting but never a service. OR-Tools also allows it before the
-  start or after the end of a route, which the checker's gaps 0 and n cover; an empty
-  route can always take it there, since the break lies inside the shift;
-- every job is optional at the cost of `drop_penalty_s` (disjunction), so the solver
-  always has a solution; a job the initial plan places costs more to drop than all other
-  jobs together, so the solver never trades a confirmed appointment for new ones.
+  a vehicle break with the service durations as visit transits, so it may overlap
+  driving and waiting but never a service; an empty route takes it before its start;
+- every stop sits in a disjunction, so "nothing performed" is always a solution and the
+  search can never end without one. Optional jobs cost `drop_penalty_s × priority`;
+  promises cost more than all optional jobs together, and promises the initial plan
+  keeps cost more than all other jobs together, so no exchange can look profitable;
+- a fixed cost per used vehicle in the vehicles-first mode of the benchmark.
 
-Search: first solution by parallel cheapest insertion; with `use_local_search` guided
-local search until the time limit, otherwise the first solution only (deterministic). A
-warm start reads `initial` with ReadAssignmentFromRoutes (jobs it does not place start
-unassigned) and, without local search, runs a plain greedy descent from it (deterministic)
-so that new jobs get inserted; an initial plan the model rejects means a cold start.
-
-`solver_status`: the OR-Tools status name ("ROUTING_SUCCESS", ...; first-solution-only runs
-report "ROUTING_PARTIAL_SUCCESS_LOCAL_OPTIMUM_NOT_REACHED") for a cold start without
-`initial`, prefixed "WARM_START:" or "INITIAL_UNREADABLE:" when `initial` was given;
-otherwise "FALLBACK_INITIAL", "NO_SOLUTION:<status>", "CHECK_FAILED:<status>",
-"SOLVER_ERROR:<exception>", "NO_JOBS" or "NO_TECHNICIANS".
+Search: a first-solution strategy (parallel cheapest insertion by default), then guided
+local search, iterated local search with SISR ruin-and-recreate, greedy descent, or
+nothing, until the time limit or a solution limit (deterministic). With several workers
+the strategies of a portfolio run in parallel processes and the best objective wins.
+A warm start reads `initial` with ReadAssignmentFromRoutes; without local search it runs
+a plain greedy descent from it so that new jobs get inserted.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import multiprocessing
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Literal
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from optimizer.domain import Job, Route, Technician
+from optimizer.domain import Job, Location, Route, Technician
+from optimizer.problem import RoutingProblem, Solution, Stop, Vehicle
 from optimizer.schedule import RouteCheck, check_route
 from optimizer.travel import TravelTimes
 
@@ -73,10 +78,314 @@ CHECK_FAILED = "CHECK_FAILED"  # prefix: a solver route failed check_route
 SOLVER_ERROR = "SOLVER_ERROR"  # prefix: OR-Tools raised
 
 _TIME = "Time"
+_LOAD = "Load"
+_POSITION = "Position"
 _MAX_TIME_LIMIT_S = 86_400.0
 _MAX_DROP_PENALTY_S = 10**12  # with the travel seconds the objective stays inside int64
 _MAX_PENALTY = 2**60  # all penalties together stay well inside int64
 _NO_SOLUTION_LIMIT = 2**63 - 1  # the default of RoutingSearchParameters.solution_limit
+
+Metaheuristic = Literal["gls", "ils", "greedy", "none"]
+FIRST_SOLUTIONS = {
+    name.lower(): value
+    for name, value in routing_enums_pb2.FirstSolutionStrategy.Value.items()
+    if name not in {"UNSET", "AUTOMATIC"}
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PlanParameters:
+    """How hard to search.
+
+    time_limit_s: wall-clock limit of the search, in (0, 86400].
+    drop_penalty_s: cost of leaving an optional job of priority 1 unplaced, in travel
+        seconds (1..10**12); promises cost far more (see the module docstring).
+    use_local_search: False = first solution only (a greedy descent from a warm start),
+        fast and deterministic; True = `metaheuristic` until the time limit.
+    metaheuristic: "gls" guided local search, "ils" iterated local search with SISR
+        ruin-and-recreate and simulated annealing, "greedy" descent to a local optimum.
+    first_solution: an OR-Tools first-solution strategy in lower case.
+    solution_limit: stop after this many solutions (deterministic runs); None: no limit.
+    seconds_per_km: objective weight of distance (a km costs like this many seconds).
+    gls_lambda: guided local search penalty factor.
+    workers: >1 runs a portfolio of strategies in parallel processes, keeping the best.
+    """
+
+    time_limit_s: float = 5.0
+    drop_penalty_s: int = 1_000_000
+    use_local_search: bool = True
+    metaheuristic: Metaheuristic = "gls"
+    first_solution: str = "parallel_cheapest_insertion"
+    solution_limit: int | None = None
+    seconds_per_km: int = 0
+    gls_lambda: float = 0.1
+    workers: int = 1
+
+    def __post_init__(self) -> None:
+        if isinstance(self.time_limit_s, bool) or not isinstance(self.time_limit_s, int | float):
+            raise TypeError(f"time_limit_s must be a number, got {self.time_limit_s!r}")
+        if not (math.isfinite(self.time_limit_s) and 0 < self.time_limit_s <= _MAX_TIME_LIMIT_S):
+            raise ValueError(
+                f"time_limit_s must lie in (0, {_MAX_TIME_LIMIT_S}], got {self.time_limit_s}"
+            )
+        for name in ("drop_penalty_s", "seconds_per_km", "workers"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"{name} must be a whole number, got {value!r}")
+        if not 0 < self.drop_penalty_s <= _MAX_DROP_PENALTY_S:
+            raise ValueError(
+                f"drop_penalty_s must lie in 1..{_MAX_DROP_PENALTY_S}, got {self.drop_penalty_s}"
+            )
+        if self.seconds_per_km < 0 or not 1 <= self.workers <= 16:
+            raise ValueError("seconds_per_km must not be negative; workers must lie in 1..16")
+        if self.metaheuristic not in ("gls", "ils", "greedy", "none"):
+            raise ValueError(f"unknown metaheuristic {self.metaheuristic!r}")
+        if self.first_solution not in FIRST_SOLUTIONS:
+            raise ValueError(
+                f"unknown first solution strategy {self.first_solution!r}; "
+                f"choose from {', '.join(sorted(FIRST_SOLUTIONS))}"
+            )
+        if self.solution_limit is not None and self.solution_limit < 1:
+            raise ValueError("solution_limit must be at least 1")
+        if not 0 < self.gls_lambda <= 10:
+            raise ValueError(f"gls_lambda must lie in (0, 10], got {self.gls_lambda}")
+
+
+DEFAULT_PARAMETERS = PlanParameters()
+
+
+# --- solving an integer problem -------------------------------------------------------
+
+
+def solve(
+    problem: RoutingProblem,
+    parameters: PlanParameters = DEFAULT_PARAMETERS,
+    initial: Sequence[Sequence[int]] | None = None,
+) -> tuple[Solution | None, str]:
+    """Solve the problem: the best solution found (None if OR-Tools returned nothing)
+    and the search status. `initial` lists stop indices per vehicle; stops it leaves out
+    start unassigned."""
+    if parameters.workers > 1:
+        return _solve_portfolio(problem, parameters, initial)
+    return _solve_once(problem, parameters, initial)
+
+
+def portfolio(parameters: PlanParameters) -> list[PlanParameters]:
+    """Differently configured searches for parallel workers; the first is the given one."""
+    variants = [
+        replace(parameters, workers=1),
+        replace(
+            parameters,
+            workers=1,
+            metaheuristic="gls",
+            gls_lambda=0.2,
+            first_solution="local_cheapest_insertion",
+        ),
+        replace(parameters, workers=1, metaheuristic="ils"),
+        replace(parameters, workers=1, metaheuristic="gls", first_solution="savings"),
+    ]
+    unique = list(dict.fromkeys(variants))
+    return unique[: parameters.workers]
+
+
+def _solve_portfolio(
+    problem: RoutingProblem,
+    parameters: PlanParameters,
+    initial: Sequence[Sequence[int]] | None,
+) -> tuple[Solution | None, str]:
+    plans = portfolio(parameters)
+    frozen = None if initial is None else tuple(tuple(r) for r in initial)
+    # fork: the problem's matrices are shared with the workers without pickling them.
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=len(plans), mp_context=context) as pool:
+        futures = [pool.submit(_solve_once, problem, p, frozen) for p in plans]
+        results = [f.result() for f in futures]
+    found = [solution for solution, _status in results if solution is not None]
+    if not found:
+        return None, "PORTFOLIO:" + ",".join(status for _solution, status in results)
+    best = min(found, key=lambda s: s.objective)
+    return best, best.status
+
+
+@dataclass
+class _Model:
+    """An OR-Tools model with its index manager, built once per solve."""
+
+    manager: pywrapcp.RoutingIndexManager
+    routing: pywrapcp.RoutingModel
+
+
+def _solve_once(
+    problem: RoutingProblem,
+    parameters: PlanParameters,
+    initial: Sequence[Sequence[int]] | None,
+) -> tuple[Solution | None, str]:
+    model = _build(problem)
+    search = _search_parameters(parameters)
+    routing, manager = model.routing, model.manager
+    routing.CloseModelWithParameters(search)
+
+    start = None
+    prefix = ""
+    if initial is not None:
+        routes = [[manager.NodeToIndex(stop) for stop in route] for route in initial]
+        start = routing.ReadAssignmentFromRoutes(routes, False)
+        if start is None:
+            logger.info("the initial plan does not fit the model; solving from scratch")
+            prefix = f"{INITIAL_UNREADABLE}:"
+        else:
+            prefix = f"{WARM_START}:"
+            if not parameters.use_local_search or parameters.metaheuristic == "none":
+                # The initial plan already is a first solution; jobs it does not place are
+                # inserted by a plain descent to the first local optimum (deterministic).
+                search.solution_limit = parameters.solution_limit or _NO_SOLUTION_LIMIT
+                search.local_search_metaheuristic = (
+                    routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
+                )
+    if start is not None:
+        assignment = routing.SolveFromAssignmentWithParameters(start, search)
+    else:
+        assignment = routing.SolveWithParameters(search)
+    status = prefix + routing_enums_pb2.RoutingSearchStatus.Value.Name(routing.status())
+    if assignment is None:
+        return None, status
+    routes = []
+    for v in range(len(problem.vehicles)):
+        route: list[int] = []
+        index = assignment.Value(routing.NextVar(routing.Start(v)))
+        while not routing.IsEnd(index):
+            route.append(manager.IndexToNode(index))
+            index = assignment.Value(routing.NextVar(index))
+        routes.append(tuple(route))
+    placed = {stop for route in routes for stop in route}
+    dropped = tuple(i for i in range(len(problem.stops)) if i not in placed)
+    return Solution(tuple(routes), dropped, assignment.ObjectiveValue(), status), status
+
+
+def _build(problem: RoutingProblem) -> _Model:
+    stops, vehicles = problem.stops, problem.vehicles
+    n_stops, n_vehicles = len(stops), len(vehicles)
+    n_nodes = n_stops + 2 * n_vehicles
+    starts = [n_stops + 2 * v for v in range(n_vehicles)]
+    ends = [n_stops + 2 * v + 1 for v in range(n_vehicles)]
+    place = [s.place for s in stops]
+    for vehicle in vehicles:
+        place += [vehicle.start_place, vehicle.end_place]
+    # Arcs that cannot occur (into a start, out of an end, between depots of different
+    # vehicles) and start→end of one vehicle stay 0: an empty route drives nothing, as in
+    # check_route, so it can never make the model infeasible.
+    time = [[0] * n_nodes for _ in range(n_nodes)]
+    cost = [[0] * n_nodes for _ in range(n_nodes)]
+    for a in range(n_nodes):
+        if a in ends:
+            continue
+        time_row, cost_row = problem.time[place[a]], problem.cost[place[a]]
+        for b in range(n_nodes):
+            if (a < n_stops or b < n_stops) and b not in starts:
+                time[a][b] = time_row[place[b]]
+                cost[a][b] = cost_row[place[b]]
+    service = [s.service for s in stops] + [0] * (2 * n_vehicles)
+    transit = [[service[a] + time[a][b] for b in range(n_nodes)] for a in range(n_nodes)]
+    horizon = max(
+        [v.shift.end + v.overtime_max for v in vehicles] + [w.end for s in stops for w in s.windows]
+    )
+
+    manager = pywrapcp.RoutingIndexManager(n_nodes, n_vehicles, starts, ends)
+    routing = pywrapcp.RoutingModel(manager)
+    # Transit matrices are indexed by node; OR-Tools translates indices itself.
+    routing.SetArcCostEvaluatorOfAllVehicles(routing.RegisterTransitMatrix(cost))
+    routing.AddDimension(routing.RegisterTransitMatrix(transit), horizon, horizon, False, _TIME)
+    time_dim = routing.GetDimensionOrDie(_TIME)
+
+    if any(v.capacity is not None for v in vehicles) and any(s.demand for s in stops):
+        demand = [s.demand for s in stops] + [0] * (2 * n_vehicles)
+        unlimited = sum(demand)
+        routing.AddDimensionWithVehicleCapacity(
+            routing.RegisterUnaryTransitVector(demand),
+            0,
+            [unlimited if v.capacity is None else v.capacity for v in vehicles],
+            True,
+            _LOAD,
+        )
+    if any(s.pinned_position is not None for s in stops):
+        # Counts visits: the first stop of a route has cumul 1, the second 2, ...
+        ones = [1] * n_stops + [1, 0] * n_vehicles
+        routing.AddDimension(routing.RegisterUnaryTransitVector(ones), 0, n_nodes, True, _POSITION)
+
+    penalties = _penalties(stops)
+    for node, stop in enumerate(stops):
+        index = manager.NodeToIndex(node)
+        cumul = time_dim.CumulVar(index)
+        cumul.SetRange(stop.windows[0].start, stop.windows[-1].end)
+        for before, after in zip(stop.windows, stop.windows[1:], strict=False):
+            cumul.RemoveInterval(before.end + 1, after.start - 1)
+        allowed = set(range(n_vehicles)) if stop.vehicles is None else set(stop.vehicles)
+        if stop.pinned_vehicle is not None:
+            allowed &= {stop.pinned_vehicle}
+        routing.VehicleVar(index).SetValues([*sorted(allowed), -1])
+        if stop.pinned_position is not None:
+            position = routing.GetDimensionOrDie(_POSITION).CumulVar(index)
+            position.SetValue(stop.pinned_position + 1)
+        routing.AddDisjunction([index], penalties[node])
+
+    # Breaks take visit transits per index, not per node: the service part of a transit.
+    visit = [service[manager.IndexToNode(i)] for i in range(routing.Size() + n_vehicles)]
+    solver = routing.solver()
+    for v, vehicle in enumerate(vehicles):
+        shift = vehicle.shift
+        time_dim.CumulVar(routing.Start(v)).SetRange(shift.start, shift.end)
+        time_dim.CumulVar(routing.End(v)).SetRange(shift.start, shift.end + vehicle.overtime_max)
+        if vehicle.overtime_max and vehicle.overtime_cost:
+            time_dim.SetCumulVarSoftUpperBound(routing.End(v), shift.end, vehicle.overtime_cost)
+        if vehicle.fixed_cost:
+            routing.SetFixedCostOfVehicle(vehicle.fixed_cost, v)
+        if vehicle.lunch is not None:
+            lunch = solver.FixedDurationIntervalVar(
+                vehicle.lunch.earliest_start,
+                vehicle.lunch.latest_start,
+                vehicle.lunch.duration,
+                False,  # mandatory; an empty route takes it before its start or after its end
+                f"lunch {vehicle.id}",
+            )
+            time_dim.SetBreakIntervalsOfVehicle([lunch], v, visit)
+    return _Model(manager, routing)
+
+
+def _penalties(stops: Sequence[Stop]) -> list[int]:
+    """Optional stops cost their own penalty; a promise costs more than all of them."""
+    optional_total = sum(s.drop_penalty for s in stops if s.drop_penalty is not None)
+    promise = min(max(optional_total + 1, 10**9), _MAX_PENALTY // max(1, len(stops)))
+    return [promise if s.drop_penalty is None else s.drop_penalty for s in stops]
+
+
+def _search_parameters(parameters: PlanParameters) -> object:
+    search = pywrapcp.DefaultRoutingSearchParameters()
+    search.first_solution_strategy = FIRST_SOLUTIONS[parameters.first_solution]
+    heuristics = routing_enums_pb2.LocalSearchMetaheuristic
+    if not parameters.use_local_search or parameters.metaheuristic == "none":
+        search.solution_limit = 1  # stop at the first solution: fast and deterministic
+    elif parameters.metaheuristic == "gls":
+        search.local_search_metaheuristic = heuristics.GUIDED_LOCAL_SEARCH
+        search.guided_local_search_lambda_coefficient = parameters.gls_lambda
+    elif parameters.metaheuristic == "greedy":
+        search.local_search_metaheuristic = heuristics.GREEDY_DESCENT
+    else:
+        search.use_iterated_local_search = True
+        ils = search.iterated_local_search_parameters
+        ruin = ils.ruin_recreate_parameters
+        del ruin.ruin_strategies[:]
+        sisr = ruin.ruin_strategies.add().sisr
+        sisr.max_removed_sequence_size = 10
+        sisr.avg_num_removed_visits = 10
+        sisr.bypass_factor = 0.01
+    if parameters.solution_limit is not None:
+        search.solution_limit = parameters.solution_limit
+    search.time_limit.FromMilliseconds(max(1, round(parameters.time_limit_s * 1000)))
+    search.log_search = False
+    return search
+
+
+# --- planning a working day ------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,40 +401,6 @@ class PlanResult:
     @property
     def placed_job_ids(self) -> frozenset[str]:
         return frozenset(job.id for route in self.routes for job in route.jobs)
-
-
-@dataclass(frozen=True, slots=True)
-class PlanParameters:
-    """How hard to search.
-
-    time_limit_s: wall-clock limit of the search, in (0, 86400].
-    drop_penalty_s: cost of leaving a job unplaced, in travel seconds (1..10**12).
-    use_local_search: guided local search until the time limit; False = first solution
-    only (a greedy descent from a warm start), fast and deterministic.
-    """
-
-    time_limit_s: float = 5.0
-    drop_penalty_s: int = 1_000_000
-    use_local_search: bool = True
-
-    def __post_init__(self) -> None:
-        if isinstance(self.time_limit_s, bool) or not isinstance(self.time_limit_s, int | float):
-            raise TypeError(f"time_limit_s must be a number, got {self.time_limit_s!r}")
-        if not (math.isfinite(self.time_limit_s) and 0 < self.time_limit_s <= _MAX_TIME_LIMIT_S):
-            raise ValueError(
-                f"time_limit_s must lie in (0, {_MAX_TIME_LIMIT_S}], got {self.time_limit_s}"
-            )
-        if isinstance(self.drop_penalty_s, bool) or not isinstance(self.drop_penalty_s, int):
-            raise TypeError(
-                f"drop_penalty_s must be a whole number of seconds, got {self.drop_penalty_s!r}"
-            )
-        if not 0 < self.drop_penalty_s <= _MAX_DROP_PENALTY_S:
-            raise ValueError(
-                f"drop_penalty_s must lie in 1..{_MAX_DROP_PENALTY_S}, got {self.drop_penalty_s}"
-            )
-
-
-DEFAULT_PARAMETERS = PlanParameters()
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,9 +454,8 @@ def plan_day(
     if baseline_checked is not None and not baseline_checked.feasible:
         logger.warning("initial plan fails the checker: %s", "; ".join(baseline_checked.violations))
 
-    data = _matrices(technicians, jobs, travel)  # provider errors propagate to the caller
     try:
-        solved, status = _solve(technicians, jobs, data, baseline, parameters)
+        solved, status = _solve_day(technicians, jobs, travel, baseline, parameters)
     except Exception as error:  # OR-Tools must never take the plan in force down with it
         logger.exception("OR-Tools raised while planning")
         solved, status = None, f"{SOLVER_ERROR}:{type(error).__name__}"
@@ -216,6 +490,95 @@ def plan_day(
         return _result(baseline_checked, jobs, FALLBACK_INITIAL)
     logger.warning("no usable plan: %s", reason)
     return _result(_check(tuple(Route(t) for t in technicians), travel), jobs, reason)
+
+
+def day_problem(
+    technicians: tuple[Technician, ...],
+    jobs: tuple[Job, ...],
+    travel: TravelTimes,
+    parameters: PlanParameters,
+    kept: frozenset[str] = frozenset(),
+) -> RoutingProblem:
+    """The working day as an integer problem: seconds, and metres priced per km."""
+    locations: dict[Location, int] = {}
+    for location in [
+        *(j.location for j in jobs),
+        *(p for t in technicians for p in (t.start, t.end)),
+    ]:
+        locations.setdefault(location, len(locations))
+    places = list(locations)
+    travel.prefetch(places, places)
+    legs = [[travel.leg(a, b) for b in places] for a in places]
+    time = [[leg.seconds for leg in row] for row in legs]
+    cost = [
+        [leg.seconds + leg.meters * parameters.seconds_per_km // 1000 for leg in row]
+        for row in legs
+    ]
+    index_of = {t.id: v for v, t in enumerate(technicians)}
+    optional_total = sum(parameters.drop_penalty_s * j.priority for j in jobs if j.optional)
+    promise = min(optional_total + parameters.drop_penalty_s, _MAX_PENALTY // (4 * len(jobs)))
+    keep = min(promise * (len(jobs) + 1), _MAX_PENALTY // (2 * len(jobs)))
+    stops = []
+    for job in jobs:
+        if job.id in kept:
+            penalty = keep
+        elif job.optional:
+            penalty = parameters.drop_penalty_s * job.priority
+        else:
+            penalty = promise
+        pinned = index_of.get(job.pinned_to) if job.pinned_to is not None else None
+        allowed = frozenset(v for v, t in enumerate(technicians) if t.can_do(job))
+        stops.append(
+            Stop(
+                id=job.id,
+                place=locations[job.location],
+                service=job.duration,
+                windows=job.windows,
+                demand=job.demand,
+                vehicles=allowed,
+                drop_penalty=penalty,
+                pinned_vehicle=pinned,
+                pinned_position=job.pinned_position if pinned is not None else None,
+            )
+        )
+    vehicles = tuple(
+        Vehicle(
+            id=t.id,
+            start_place=locations[t.start],
+            end_place=locations[t.end],
+            shift=t.shift,
+            capacity=t.capacity,
+            lunch=t.lunch,
+            overtime_max=t.overtime_max,
+            overtime_cost=t.overtime_cost,
+        )
+        for t in technicians
+    )
+    return RoutingProblem(tuple(stops), vehicles, time, cost)
+
+
+def _solve_day(
+    technicians: tuple[Technician, ...],
+    jobs: tuple[Job, ...],
+    travel: TravelTimes,
+    baseline: tuple[Route, ...] | None,
+    parameters: PlanParameters,
+) -> tuple[tuple[Route, ...] | None, str]:
+    """Solve the day as an integer problem; the routes it found (or None) and a status."""
+    kept = frozenset() if baseline is None else frozenset(j.id for r in baseline for j in r.jobs)
+    problem = day_problem(technicians, jobs, travel, parameters, kept)  # provider errors propagate
+    initial = None
+    if baseline is not None:
+        node_of = {job.id: node for node, job in enumerate(jobs)}
+        initial = [[node_of[j.id] for j in route.jobs] for route in baseline]
+    solution, status = solve(problem, parameters, initial)
+    if solution is None:
+        return None, status
+    routes = tuple(
+        Route(tech, tuple(jobs[stop] for stop in route))
+        for tech, route in zip(technicians, solution.routes, strict=True)
+    )
+    return routes, solution.status
 
 
 def _validate(technicians: tuple[Technician, ...], jobs: tuple[Job, ...]) -> None:
@@ -262,148 +625,3 @@ def _result(checked: _Checked, jobs: tuple[Job, ...], status: str) -> PlanResult
         travel_meters=checked.travel_meters,
         solver_status=status,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class _Matrices:
-    """Node-level data: nodes 0..J-1 are jobs, J+2v / J+2v+1 start / end of technician v."""
-
-    drive: list[list[int]]  # travel seconds: the arc cost
-    transit: list[list[int]]  # service(from) + travel: the time dimension
-    service: list[int]
-    starts: list[int]
-    ends: list[int]
-    horizon: int
-
-
-def _matrices(
-    technicians: tuple[Technician, ...], jobs: tuple[Job, ...], travel: TravelTimes
-) -> _Matrices:
-    n_jobs, n_vehicles = len(jobs), len(technicians)
-    n_nodes = n_jobs + 2 * n_vehicles
-    starts = [n_jobs + 2 * v for v in range(n_vehicles)]
-    ends = [n_jobs + 2 * v + 1 for v in range(n_vehicles)]
-    travel.prefetch(
-        [t.start for t in technicians] + [j.location for j in jobs],
-        [j.location for j in jobs] + [t.end for t in technicians],
-    )
-    origins = [(n, j.location) for n, j in enumerate(jobs)]
-    origins += [(starts[v], t.start) for v, t in enumerate(technicians)]
-    destinations = [(n, j.location) for n, j in enumerate(jobs)]
-    destinations += [(ends[v], t.end) for v, t in enumerate(technicians)]
-    # Arcs that cannot occur (into a start, out of an end, between depots of different
-    # technicians) and start→end of one technician stay 0: an empty route drives nothing,
-    # as in check_route, so it can never make the model infeasible.
-    drive = [[0] * n_nodes for _ in range(n_nodes)]
-    for a, a_location in origins:
-        for b, b_location in destinations:
-            if a < n_jobs or b < n_jobs:
-                drive[a][b] = travel.seconds(a_location, b_location)
-    service = [j.duration for j in jobs] + [0] * (2 * n_vehicles)
-    transit = [[service[a] + drive[a][b] for b in range(n_nodes)] for a in range(n_nodes)]
-    horizon = max(max(t.shift.end for t in technicians), max(j.window.end for j in jobs))
-    return _Matrices(drive, transit, service, starts, ends, horizon)
-
-
-def _solve(
-    technicians: tuple[Technician, ...],
-    jobs: tuple[Job, ...],
-    data: _Matrices,
-    baseline: tuple[Route, ...] | None,
-    parameters: PlanParameters,
-) -> tuple[tuple[Route, ...] | None, str]:
-    """Build and solve the routing model; the routes it found (or None) and a status."""
-    n_vehicles = len(technicians)
-    manager = pywrapcp.RoutingIndexManager(len(data.service), n_vehicles, data.starts, data.ends)
-    routing = pywrapcp.RoutingModel(manager)
-    # Transit matrices are indexed by node; OR-Tools translates indices itself.
-    routing.SetArcCostEvaluatorOfAllVehicles(routing.RegisterTransitMatrix(data.drive))
-    routing.AddDimension(
-        routing.RegisterTransitMatrix(data.transit),
-        data.horizon,  # slack: waiting, and room for the lunch break
-        data.horizon,
-        False,
-        _TIME,
-    )
-    time = routing.GetDimensionOrDie(_TIME)
-
-    # A job the initial plan places (a confirmed appointment) costs more to drop than all
-    # other jobs together, so no exchange of it for new jobs can look profitable.
-    kept = set() if baseline is None else {j.id for r in baseline for j in r.jobs}
-    keep_penalty = min(
-        parameters.drop_penalty_s * (len(jobs) - len(kept) + 1), _MAX_PENALTY // len(jobs)
-    )
-    for node, job in enumerate(jobs):
-        index = manager.NodeToIndex(node)
-        time.CumulVar(index).SetRange(job.window.start, job.window.end)
-        allowed = [v for v, t in enumerate(technicians) if t.can_do(job)]
-        routing.VehicleVar(index).SetValues([*allowed, -1])
-        penalty = keep_penalty if job.id in kept else parameters.drop_penalty_s
-        routing.AddDisjunction([index], penalty)
-
-    # Breaks take visit transits per index, not per node: the service part of a transit.
-    visit = [data.service[manager.IndexToNode(i)] for i in range(routing.Size() + n_vehicles)]
-    solver = routing.solver()
-    for v, tech in enumerate(technicians):
-        time.CumulVar(routing.Start(v)).SetRange(tech.shift.start, tech.shift.end)
-        time.CumulVar(routing.End(v)).SetRange(tech.shift.start, tech.shift.end)
-        if tech.lunch is not None:
-            lunch = solver.FixedDurationIntervalVar(
-                tech.lunch.earliest_start,
-                tech.lunch.latest_start,
-                tech.lunch.duration,
-                False,  # mandatory; an empty route takes it before its start or after its end
-                f"lunch {tech.id}",
-            )
-            time.SetBreakIntervalsOfVehicle([lunch], v, visit)
-
-    search = pywrapcp.DefaultRoutingSearchParameters()
-    search.first_solution_strategy = (
-        routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
-    )
-    if parameters.use_local_search:
-        search.local_search_metaheuristic = (
-            routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
-        )
-    else:
-        search.solution_limit = 1  # stop at the first solution: fast and deterministic
-    search.time_limit.FromMilliseconds(max(1, round(parameters.time_limit_s * 1000)))
-    search.log_search = False
-    routing.CloseModelWithParameters(search)
-
-    start = None
-    prefix = ""
-    if baseline is not None:
-        node_of = {job.id: node for node, job in enumerate(jobs)}
-        routes = [[manager.NodeToIndex(node_of[j.id]) for j in r.jobs] for r in baseline]
-        start = routing.ReadAssignmentFromRoutes(routes, False)
-        if start is None:
-            logger.info("the initial plan does not fit the model; solving from scratch")
-            prefix = f"{INITIAL_UNREADABLE}:"
-        else:
-            prefix = f"{WARM_START}:"
-            if not parameters.use_local_search:
-                # The initial plan already is a first solution; jobs it does not place are
-                # inserted by a plain descent to the first local optimum (deterministic).
-                search.solution_limit = _NO_SOLUTION_LIMIT
-                search.local_search_metaheuristic = (
-                    routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
-                )
-    if start is not None:
-        solution = routing.SolveFromAssignmentWithParameters(start, search)
-    else:
-        solution = routing.SolveWithParameters(search)
-    status = prefix + routing_enums_pb2.RoutingSearchStatus.Value.Name(routing.status())
-    if solution is None:
-        return None, status
-    logger.debug("%s: objective %d", status, solution.ObjectiveValue())
-
-    planned = []
-    for v, tech in enumerate(technicians):
-        on_route: list[Job] = []
-        index = solution.Value(routing.NextVar(routing.Start(v)))
-        while not routing.IsEnd(index):
-            on_route.append(jobs[manager.IndexToNode(index)])
-            index = solution.Value(routing.NextVar(index))
-        planned.append(Route(tech, tuple(on_route)))
-    return tuple(planned), status

@@ -5,8 +5,12 @@ is verified here before anyone relies on it.
 
 Timing rules (the same ones the OR-Tools model states):
 - the technician leaves the start location at the start of the shift;
-- service starts at max(arrival, window start) and must start no later than window end;
-- the technician must be back at the end location by the end of the shift;
+- service starts in the first of the job's windows that has not closed on arrival, at
+  max(arrival, window start); a job whose last window has closed is late;
+- the technician must be back at the end location by the end of the shift, or within the
+  allowed overtime after it (which is then reported);
+- the summed demand of a route stays within the technician's capacity;
+- a pinned job stays with its technician, at its pinned position when it has one;
 - a lunch break of `duration` starts within [earliest_start, latest_start]; it may overlap
   driving and waiting but not a job. Taken in the gap between leaving `t` and the next
   address `tau` seconds away, it starts at max(earliest, t) and the technician is ready
@@ -44,6 +48,11 @@ class Schedule:
     return_time: int
     travel_seconds: int
     travel_meters: int
+
+    @property
+    def overtime(self) -> int:
+        """Seconds past the end of the shift (allowed up to the technician's overtime_max)."""
+        return max(0, self.return_time - self.route.technician.shift.end)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,20 +118,34 @@ def _simulate(
             )
         return max(lunch.earliest_start, t + to_location_seconds) + lunch.duration
 
+    demand = sum(job.demand for job in route.jobs)
+    if tech.capacity is not None and demand > tech.capacity:
+        violations.append(f"{tech.id}: load {demand} exceeds capacity {tech.capacity}")
     for index, job in enumerate(route.jobs):
-        if not tech.can_do(job):
+        if not job.skills <= tech.skills:
             missing = ", ".join(sorted(job.skills - tech.skills))
             violations.append(f"{tech.id}: job {job.id} needs skills {missing}")
+        if job.pinned_to is not None and job.pinned_to != tech.id:
+            violations.append(f"{tech.id}: job {job.id} is pinned to {job.pinned_to}")
+        if job.pinned_position is not None and job.pinned_position != index:
+            violations.append(
+                f"{tech.id}: job {job.id} is pinned to position {job.pinned_position}, "
+                f"planned at {index}"
+            )
         leg = travel.leg(here, job.location)
         travel_seconds += leg.seconds
         travel_meters += leg.meters
         arrival = drive(leg.seconds, index)
-        start = max(arrival, job.window.start)
-        if start > job.window.end:
+        window = next((w for w in job.windows if arrival <= w.end), None)
+        if window is None:
+            start = arrival
+            last = job.windows[-1]
             violations.append(
                 f"{tech.id}: job {job.id} starts {clock(start)}, after its window "
-                f"{clock(job.window.start)}-{clock(job.window.end)}"
+                f"{clock(last.start)}-{clock(last.end)}"
             )
+        else:
+            start = max(arrival, window.start)
         end = start + job.duration
         visits.append(Visit(job=job, arrival=arrival, start=start, end=end))
         t = end
@@ -135,10 +158,11 @@ def _simulate(
         return_time = drive(leg.seconds, len(route.jobs))
     else:
         return_time = tech.shift.start
-    if return_time > tech.shift.end:
+    if return_time > tech.latest_return:
+        overtime = " and the allowed overtime" if tech.overtime_max else ""
         violations.append(
             f"{tech.id}: returns {clock(return_time)}, after the shift ends "
-            f"{clock(tech.shift.end)}"
+            f"{clock(tech.shift.end)}{overtime}"
         )
     schedule = Schedule(
         route=route,

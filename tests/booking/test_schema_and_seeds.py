@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
@@ -12,8 +13,11 @@ from sqlalchemy import select
 from booking.extensions import db
 from booking.models import Appointment, Business, RouteStop, ServiceType, Technician, User
 from booking.services.invariants import broken_promises
+from booking.services.travel import travel_times
+from optimizer.osrm import OsrmTravelTime
 from seeds.demo import seed_demo
 from tests.booking.pages import count
+from tests.conftest import make_app
 
 MONDAY_MORNING = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 
@@ -80,3 +84,12 @@ def test_seed_command_runs_once(app: Flask) -> None:
     check = runner.invoke(args=["check-plans"])
     assert check.exit_code == 0, check.output
     assert "0 broken promises" in check.output
+
+
+def test_the_travel_provider_is_chosen_by_configuration(migrated: dict[str, object]) -> None:
+    """TRAVEL_PROVIDER=osrm puts the OSRM client behind the memo; unknown kinds fail fast."""
+    app = make_app({**migrated, "TRAVEL_PROVIDER": "osrm", "OSRM_URL": "http://127.0.0.1:5999"})
+    with app.app_context():
+        assert isinstance(travel_times().provider, OsrmTravelTime)
+    with pytest.raises(ValueError, match="TRAVEL_PROVIDER"):
+        make_app({**migrated, "TRAVEL_PROVIDER": "teleport"})

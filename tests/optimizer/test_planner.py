@@ -360,10 +360,10 @@ def test_initial_plan_the_model_cannot_read_is_solved_from_scratch():
 def _fake_solver(monkeypatch: pytest.MonkeyPatch, answer: Sequence[Route] | None) -> None:
     """Make the OR-Tools part of plan_day answer with `answer` (None: no solution)."""
 
-    def fake(technicians, jobs, data, baseline, parameters):
+    def fake(technicians, jobs, travel, baseline, parameters):
         return (None if answer is None else tuple(answer)), "ROUTING_FAKE"
 
-    monkeypatch.setattr(planner, "_solve", fake)
+    monkeypatch.setattr(planner, "_solve_day", fake)
 
 
 T1 = tech("T1")
@@ -432,7 +432,7 @@ def test_solver_exception_falls_back_to_the_initial_plan(monkeypatch):
     def boom(*args):
         raise RuntimeError("solver crashed")
 
-    monkeypatch.setattr(planner, "_solve", boom)
+    monkeypatch.setattr(planner, "_solve_day", boom)
     result = plan_day([T1], [A, B], travel, initial=[Route(T1, (A,))], parameters=FAST)
     assert result.solver_status == "FALLBACK_INITIAL"
     assert ids(result) == [["A"]]
