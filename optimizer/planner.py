@@ -378,6 +378,11 @@ def _search_parameters(parameters: PlanParameters) -> object:
         sisr.max_removed_sequence_size = 10
         sisr.avg_num_removed_visits = 10
         sisr.bypass_factor = 0.01
+        # Temperatures from the model's own arc costs: fixed defaults (100 → 0.01) mean
+        # nothing once distances are scaled to integers.
+        ils.reference_solution_acceptance_strategy.simulated_annealing.automatic_temperatures = (
+            True
+        )
     if parameters.solution_limit is not None:
         search.solution_limit = parameters.solution_limit
     search.time_limit.FromMilliseconds(max(1, round(parameters.time_limit_s * 1000)))

@@ -1,0 +1,322 @@
+"""Benchmark harness: solve Solomon VRPTW instances with the planner and compare to BKS.
+
+Example (all 56 instances, two seconds each, distance-only best-known values)::
+
+    python -m optimizer.bench solomon --data ../shared/benchmarks/solomon \\
+        --bks ../shared/benchmarks/solomon/bks_distance_only.csv --time-limit 2
+
+    python -m optimizer.bench solomon --data DIR --bks DIR/bks.csv --time-limit 10 \\
+        --instances C101,R101 --objective vehicles --workers 2 --json out.json
+
+Each instance `DIR/<NAME>.txt` is turned into an integer problem (`solomon.to_problem`,
+scale 1000), solved with `planner.solve`, and its routes are re-checked in floats by
+`solomon.check_solution`, which also computes the reported distance. One aligned row per
+instance (`name vehicles distance bks_vehicles bks_distance gap_pct seconds feasible`, plus
+`veh_diff` for the vehicles objective), then the summary as the last line::
+
+    instances=N solved=N feasible=N mean_gap_pct=X max_gap_pct=Y mean_seconds=Z
+
+gap_pct = 100 × (distance − bks distance) / bks distance, averaged over the instances that
+were solved (a solution placing every customer) and feasible; seconds is the wall time of
+`solve`, averaged over all instances. The exit code is 0 whenever the run completes
+(missed targets are a measurement, not an error) and 2 on bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from optimizer.planner import FIRST_SOLUTIONS, PlanParameters, solve
+from optimizer.solomon import (
+    OBJECTIVES,
+    BestKnown,
+    Objective,
+    SolomonInstance,
+    check_solution,
+    read_bks,
+    read_solomon,
+    to_problem,
+)
+
+SCALE = 1000
+
+
+@dataclass
+class Row:
+    name: str
+    solved: bool = False
+    feasible: bool = False
+    vehicles: int | None = None
+    distance: float | None = None
+    bks_vehicles: int | None = None
+    bks_distance: float | None = None
+    gap_pct: float | None = None
+    vehicle_diff: int | None = None
+    seconds: float = 0.0
+    dropped: int = 0
+    status: str = ""
+    routes: list[list[int]] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Summary:
+    instances: int
+    solved: int
+    feasible: int
+    mean_gap_pct: float | None
+    max_gap_pct: float | None
+    mean_seconds: float
+
+    def line(self) -> str:
+        return (
+            f"instances={self.instances} solved={self.solved} feasible={self.feasible} "
+            f"mean_gap_pct={_fixed(self.mean_gap_pct)} max_gap_pct={_fixed(self.max_gap_pct)} "
+            f"mean_seconds={self.mean_seconds:.2f}"
+        )
+
+
+def _fixed(value: float | None, digits: int = 2, missing: str = "nan") -> str:
+    """Fixed-point text; a value that rounds to zero prints without a minus sign."""
+    return missing if value is None else f"{round(value, digits) + 0.0:.{digits}f}"
+
+
+def run_instance(
+    instance: SolomonInstance,
+    best: BestKnown | None,
+    parameters: PlanParameters,
+    objective: Objective,
+) -> Row:
+    """Solve one instance and re-check the answer in floats."""
+    row = Row(instance.name)
+    if best is not None:
+        row.bks_vehicles, row.bks_distance = best.vehicles, best.distance
+    problem = to_problem(instance, objective, SCALE)
+    began = time.perf_counter()
+    try:
+        solution, status = solve(problem, parameters)
+    except Exception as error:  # a measurement run goes on with the next instance
+        solution, status = None, f"ERROR:{type(error).__name__}: {error}"
+    row.seconds = time.perf_counter() - began
+    row.status = status
+    if solution is None:
+        row.dropped = len(instance.customers)
+        return row
+    row.routes = [
+        [instance.customers[stop].id for stop in route] for route in solution.routes if route
+    ]
+    row.dropped = len(solution.dropped)
+    row.solved = row.dropped == 0
+    report = check_solution(instance, row.routes)
+    row.vehicles, row.distance = report.vehicles, report.distance
+    row.feasible = row.solved and report.feasible
+    row.violations = report.violations
+    if best is not None:
+        row.vehicle_diff = report.vehicles - best.vehicles
+        if row.feasible:
+            row.gap_pct = 100.0 * (report.distance - best.distance) / best.distance
+    return row
+
+
+def summarize(rows: Sequence[Row]) -> Summary:
+    gaps = [r.gap_pct for r in rows if r.solved and r.feasible and r.gap_pct is not None]
+    return Summary(
+        instances=len(rows),
+        solved=sum(r.solved for r in rows),
+        feasible=sum(r.feasible for r in rows),
+        mean_gap_pct=sum(gaps) / len(gaps) if gaps else None,
+        max_gap_pct=max(gaps) if gaps else None,
+        mean_seconds=sum(r.seconds for r in rows) / len(rows) if rows else 0.0,
+    )
+
+
+class _Table:
+    """Fixed-width rows, printed as each instance finishes."""
+
+    def __init__(self, name_width: int, vehicles_objective: bool) -> None:
+        self.columns = [
+            ("name", max(4, name_width), "<"),
+            ("vehicles", 8, ">"),
+            ("distance", 10, ">"),
+            ("bks_vehicles", 12, ">"),
+            ("bks_distance", 12, ">"),
+            ("gap_pct", 8, ">"),
+            ("seconds", 8, ">"),
+            ("feasible", 8, "<"),
+        ]
+        if vehicles_objective:
+            self.columns.append(("veh_diff", 8, ">"))
+
+    def _format(self, cells: Sequence[str]) -> str:
+        return "  ".join(
+            f"{cell:{align}{width}}"
+            for cell, (_, width, align) in zip(cells, self.columns, strict=True)
+        ).rstrip()
+
+    def header(self) -> str:
+        return self._format([name for name, _, _ in self.columns])
+
+    def row(self, row: Row) -> str:
+        def number(value: float | None) -> str:
+            return _fixed(value, missing="-")
+
+        verdict = "yes" if row.feasible else ("no" if row.solved else "unsolved")
+        cells = [
+            row.name,
+            "-" if row.vehicles is None else str(row.vehicles),
+            number(row.distance),
+            "-" if row.bks_vehicles is None else str(row.bks_vehicles),
+            number(row.bks_distance),
+            number(row.gap_pct),
+            number(row.seconds),
+            verdict,
+        ]
+        if len(self.columns) > len(cells):
+            cells.append("-" if row.vehicle_diff is None else f"{row.vehicle_diff:+d}")
+        return self._format(cells)
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and 0 < value <= 86_400):
+        raise argparse.ArgumentTypeError(f"must lie in (0, 86400] seconds, got {text}")
+    return value
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= 16:
+        raise argparse.ArgumentTypeError(f"must lie in 1..16, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m optimizer.bench", description="Routing benchmarks of the planner."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    solomon = commands.add_parser(
+        "solomon", help="Solomon VRPTW instances against best-known solutions"
+    )
+    solomon.add_argument("--data", required=True, type=Path, help="folder of <NAME>.txt files")
+    solomon.add_argument(
+        "--bks", required=True, type=Path, help="CSV instance,vehicles,distance[,source]"
+    )
+    solomon.add_argument(
+        "--time-limit", required=True, type=_positive_seconds, help="seconds per instance"
+    )
+    solomon.add_argument(
+        "--instances", help="comma-separated names, e.g. C101,R101 (default: every file)"
+    )
+    solomon.add_argument("--objective", choices=OBJECTIVES, default="distance")
+    solomon.add_argument("--workers", type=_workers, default=1, help="parallel portfolio size")
+    solomon.add_argument("--metaheuristic", choices=("gls", "ils"), default="gls")
+    solomon.add_argument(
+        "--first-solution",
+        choices=sorted(FIRST_SOLUTIONS),
+        default="parallel_cheapest_insertion",
+        metavar="NAME",
+        help="OR-Tools first-solution strategy in lower case",
+    )
+    solomon.add_argument("--json", type=Path, metavar="OUT", help="write rows and summary here")
+    return parser
+
+
+def _select(
+    parser: argparse.ArgumentParser, data: Path, names: str | None
+) -> list[tuple[str, Path]]:
+    if not data.is_dir():
+        parser.error(f"--data: {data} is not a directory")
+    files = {p.stem.upper(): p for p in data.iterdir() if p.suffix.lower() == ".txt"}
+    if not files:
+        parser.error(f"--data: no instance files (*.txt) in {data}")
+    if names is None:
+        return sorted(files.items())
+    wanted = [n.strip().upper() for n in names.split(",") if n.strip()]
+    if not wanted:
+        parser.error("--instances: no instance names given")
+    unknown = [n for n in wanted if n not in files]
+    if unknown:
+        parser.error(f"--instances: unknown instance(s) {', '.join(unknown)} in {data}")
+    return [(n, files[n]) for n in dict.fromkeys(wanted)]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    selected = _select(parser, args.data, args.instances)
+    if args.json is not None and not args.json.parent.is_dir():
+        parser.error(f"--json: the folder {args.json.parent} does not exist")
+    try:
+        bks = read_bks(args.bks)
+    except (OSError, ValueError, UnicodeDecodeError) as error:
+        parser.error(f"--bks: {error}")
+    instances = []
+    for _, path in selected:
+        try:
+            instances.append(read_solomon(path))
+        except (OSError, ValueError) as error:
+            parser.error(f"--data: {error}")
+    parameters = PlanParameters(
+        time_limit_s=args.time_limit,
+        metaheuristic=args.metaheuristic,
+        first_solution=args.first_solution,
+        workers=args.workers,
+    )
+
+    table = _Table(max(len(i.name) for i in instances), args.objective == "vehicles")
+    print(
+        f"# solomon objective={args.objective} time_limit={args.time_limit:g}s "
+        f"metaheuristic={args.metaheuristic} first_solution={args.first_solution} "
+        f"workers={args.workers} scale={SCALE} bks={args.bks.name}"
+    )
+    print(table.header(), flush=True)
+    rows = []
+    for (stem, _), instance in zip(selected, instances, strict=True):
+        best = bks.get(instance.name) or bks.get(stem) or bks.get(instance.name.upper())
+        row = run_instance(instance, best, parameters, args.objective)
+        rows.append(row)
+        print(table.row(row), flush=True)
+    summary = summarize(rows)
+    if args.objective == "vehicles":
+        diffs = [r.vehicle_diff for r in rows if r.feasible and r.vehicle_diff is not None]
+        print(
+            f"vehicles: veh_diff_total={sum(diffs):+d} "
+            f"at_bks={sum(d <= 0 for d in diffs)} above_bks={sum(d > 0 for d in diffs)}"
+        )
+    print(summary.line(), flush=True)
+    if args.json is not None:
+        document = {
+            "benchmark": "solomon",
+            "parameters": {
+                "objective": args.objective,
+                "time_limit_s": args.time_limit,
+                "metaheuristic": args.metaheuristic,
+                "first_solution": args.first_solution,
+                "workers": args.workers,
+                "scale": SCALE,
+                "bks": str(args.bks),
+                "data": str(args.data),
+            },
+            "rows": [asdict(r) for r in rows],
+            "summary": asdict(summary),
+        }
+        args.json.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
