@@ -223,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     solomon.add_argument("--objective", choices=OBJECTIVES, default="distance")
     solomon.add_argument("--workers", type=_workers, default=1, help="parallel portfolio size")
-    solomon.add_argument("--metaheuristic", choices=("gls", "ils"), default="gls")
+    solomon.add_argument("--metaheuristic", choices=("gls", "greedy"), default="gls")
     solomon.add_argument(
         "--first-solution",
         choices=sorted(FIRST_SOLUTIONS),

@@ -41,8 +41,8 @@ Model (the timing rules of `schedule`, stated for OR-Tools):
 - a fixed cost per used vehicle in the vehicles-first mode of the benchmark.
 
 Search: a first-solution strategy (parallel cheapest insertion by default), then guided
-local search, iterated local search with SISR ruin-and-recreate, greedy descent, or
-nothing, until the time limit or a solution limit (deterministic). With several workers
+local search, greedy descent, or nothing, until the time limit or a solution limit
+(deterministic). With several workers
 the strategies of a portfolio run in parallel processes and the best objective wins.
 A warm start reads `initial` with ReadAssignmentFromRoutes; without local search it runs
 a plain greedy descent from it so that new jobs get inserted.
@@ -85,7 +85,7 @@ _MAX_DROP_PENALTY_S = 10**12  # with the travel seconds the objective stays insi
 _MAX_PENALTY = 2**60  # all penalties together stay well inside int64
 _NO_SOLUTION_LIMIT = 2**63 - 1  # the default of RoutingSearchParameters.solution_limit
 
-Metaheuristic = Literal["gls", "ils", "greedy", "none"]
+Metaheuristic = Literal["gls", "greedy", "none"]
 FIRST_SOLUTIONS = {
     name.lower(): value
     for name, value in routing_enums_pb2.FirstSolutionStrategy.Value.items()
@@ -102,8 +102,9 @@ class PlanParameters:
         seconds (1..10**12); promises cost far more (see the module docstring).
     use_local_search: False = first solution only (a greedy descent from a warm start),
         fast and deterministic; True = `metaheuristic` until the time limit.
-    metaheuristic: "gls" guided local search, "ils" iterated local search with SISR
-        ruin-and-recreate and simulated annealing, "greedy" descent to a local optimum.
+    metaheuristic: "gls" guided local search, "greedy" descent to a local optimum.
+        (OR-Tools 9.15's iterated local search is not offered: through the Python
+        bindings it stops after the first descent without perturbing, as measured.)
     first_solution: an OR-Tools first-solution strategy in lower case.
     solution_limit: stop after this many solutions (deterministic runs); None: no limit.
     seconds_per_km: objective weight of distance (a km costs like this many seconds).
@@ -138,7 +139,7 @@ class PlanParameters:
             )
         if self.seconds_per_km < 0 or not 1 <= self.workers <= 16:
             raise ValueError("seconds_per_km must not be negative; workers must lie in 1..16")
-        if self.metaheuristic not in ("gls", "ils", "greedy", "none"):
+        if self.metaheuristic not in ("gls", "greedy", "none"):
             raise ValueError(f"unknown metaheuristic {self.metaheuristic!r}")
         if self.first_solution not in FIRST_SOLUTIONS:
             raise ValueError(
@@ -181,7 +182,7 @@ def portfolio(parameters: PlanParameters) -> list[PlanParameters]:
             gls_lambda=0.2,
             first_solution="local_cheapest_insertion",
         ),
-        replace(parameters, workers=1, metaheuristic="ils"),
+        replace(parameters, workers=1, metaheuristic="gls", gls_lambda=0.3),
         replace(parameters, workers=1, metaheuristic="gls", first_solution="savings"),
     ]
     unique = list(dict.fromkeys(variants))
@@ -312,7 +313,7 @@ def _build(problem: RoutingProblem) -> _Model:
         ones = [1] * n_stops + [1, 0] * n_vehicles
         routing.AddDimension(routing.RegisterUnaryTransitVector(ones), 0, n_nodes, True, _POSITION)
 
-    penalties = _penalties(stops)
+    penalties = _penalties(problem)
     for node, stop in enumerate(stops):
         index = manager.NodeToIndex(node)
         cumul = time_dim.CumulVar(index)
@@ -351,10 +352,16 @@ def _build(problem: RoutingProblem) -> _Model:
     return _Model(manager, routing)
 
 
-def _penalties(stops: Sequence[Stop]) -> list[int]:
-    """Optional stops cost their own penalty; a promise costs more than all of them."""
+def _penalties(problem: RoutingProblem) -> list[int]:
+    """Optional stops cost their own penalty. A promise costs more than all optional stops
+    together and more than opening any vehicle just for it (fixed cost plus a round trip
+    over the longest arc), so the solver never drops one to save a vehicle."""
+    stops = problem.stops
     optional_total = sum(s.drop_penalty for s in stops if s.drop_penalty is not None)
-    promise = min(max(optional_total + 1, 10**9), _MAX_PENALTY // max(1, len(stops)))
+    longest_arc = max((max(row) for row in problem.cost), default=0)
+    max_fixed = max((v.fixed_cost for v in problem.vehicles), default=0)
+    promise = max(optional_total + 1, 10**9, 4 * (max_fixed + 2 * longest_arc))
+    promise = min(promise, _MAX_PENALTY // max(1, len(stops)))
     return [promise if s.drop_penalty is None else s.drop_penalty for s in stops]
 
 
@@ -367,22 +374,8 @@ def _search_parameters(parameters: PlanParameters) -> object:
     elif parameters.metaheuristic == "gls":
         search.local_search_metaheuristic = heuristics.GUIDED_LOCAL_SEARCH
         search.guided_local_search_lambda_coefficient = parameters.gls_lambda
-    elif parameters.metaheuristic == "greedy":
-        search.local_search_metaheuristic = heuristics.GREEDY_DESCENT
     else:
-        search.use_iterated_local_search = True
-        ils = search.iterated_local_search_parameters
-        ruin = ils.ruin_recreate_parameters
-        del ruin.ruin_strategies[:]
-        sisr = ruin.ruin_strategies.add().sisr
-        sisr.max_removed_sequence_size = 10
-        sisr.avg_num_removed_visits = 10
-        sisr.bypass_factor = 0.01
-        # Temperatures from the model's own arc costs: fixed defaults (100 → 0.01) mean
-        # nothing once distances are scaled to integers.
-        ils.reference_solution_acceptance_strategy.simulated_annealing.automatic_temperatures = (
-            True
-        )
+        search.local_search_metaheuristic = heuristics.GREEDY_DESCENT
     if parameters.solution_limit is not None:
         search.solution_limit = parameters.solution_limit
     search.time_limit.FromMilliseconds(max(1, round(parameters.time_limit_s * 1000)))
