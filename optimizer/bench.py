@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import random
 import sys
 import time
 from collections.abc import Sequence
@@ -213,7 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     solomon.add_argument("--data", required=True, type=Path, help="folder of <NAME>.txt files")
     solomon.add_argument(
-        "--bks", required=True, type=Path, help="CSV instance,vehicles,distance[,source]"
+        "--bks",
+        type=Path,
+        help="CSV instance,vehicles,distance[,source]; without it gaps are nan (synthetic data)",
     )
     solomon.add_argument(
         "--time-limit", required=True, type=_positive_seconds, help="seconds per instance"
@@ -232,7 +235,47 @@ def build_parser() -> argparse.ArgumentParser:
         help="OR-Tools first-solution strategy in lower case",
     )
     solomon.add_argument("--json", type=Path, metavar="OUT", help="write rows and summary here")
+    generate = commands.add_parser(
+        "generate",
+        help="write a synthetic random instance in Solomon format (for scale tests)",
+    )
+    generate.add_argument("--customers", type=int, required=True)
+    generate.add_argument("--seed", type=int, default=1)
+    generate.add_argument("--out", type=Path, required=True)
     return parser
+
+
+def write_synthetic(customers: int, seed: int, out: Path) -> None:
+    """A random R1-like instance in the Gehring-Homberger layout: customers uniform on a
+    square growing with their number, capacity 200, a quarter as many vehicles as
+    customers, 10-unit services and windows of 30-240 units that the depot can reach."""
+    rng = random.Random(seed)
+    side = 50 * math.sqrt(customers / 25)
+    depot = (side / 2, side / 2)
+    horizon = round(8 * side)
+    lines = [
+        f"SYN{customers}_{seed}",
+        "",
+        "VEHICLE",
+        "NUMBER     CAPACITY",
+        f"{max(1, customers // 4):>5d}{200:>12d}",
+        "",
+        "CUSTOMER",
+        "CUST NO.  XCOORD.   YCOORD.    DEMAND   READY TIME  DUE DATE   SERVICE   TIME",
+        "",
+    ]
+    lines.append(f"{0:>5d}{depot[0]:>10.0f}{depot[1]:>10.0f}{0:>10d}{0:>10d}{horizon:>10d}{0:>10d}")
+    for number in range(1, customers + 1):
+        x, y = rng.uniform(0, side), rng.uniform(0, side)
+        reach = math.ceil(math.dist(depot, (round(x), round(y))))
+        width = rng.randint(30, 240)
+        ready = rng.randint(reach, max(reach, horizon - reach - 10 - width))
+        due = ready + width
+        demand = rng.randint(1, 50)
+        lines.append(
+            f"{number:>5d}{x:>10.0f}{y:>10.0f}{demand:>10d}{ready:>10d}{due:>10d}{10:>10d}"
+        )
+    out.write_text("\r\n".join(lines) + "\r\n", encoding="ascii")
 
 
 def _select(
@@ -257,13 +300,21 @@ def _select(
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "generate":
+        if args.customers < 1 or not args.out.parent.is_dir():
+            parser.error("generate: --customers must be positive and --out's folder must exist")
+        write_synthetic(args.customers, args.seed, args.out)
+        print(f"wrote {args.out} ({args.customers} customers, seed {args.seed})")
+        return 0
     selected = _select(parser, args.data, args.instances)
     if args.json is not None and not args.json.parent.is_dir():
         parser.error(f"--json: the folder {args.json.parent} does not exist")
-    try:
-        bks = read_bks(args.bks)
-    except (OSError, ValueError, UnicodeDecodeError) as error:
-        parser.error(f"--bks: {error}")
+    bks: dict[str, BestKnown] = {}
+    if args.bks is not None:
+        try:
+            bks = read_bks(args.bks)
+        except (OSError, ValueError, UnicodeDecodeError) as error:
+            parser.error(f"--bks: {error}")
     instances = []
     for _, path in selected:
         try:
@@ -281,7 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"# solomon objective={args.objective} time_limit={args.time_limit:g}s "
         f"metaheuristic={args.metaheuristic} first_solution={args.first_solution} "
-        f"workers={args.workers} scale={SCALE} bks={args.bks.name}"
+        f"workers={args.workers} scale={SCALE} bks={args.bks.name if args.bks else '-'}"
     )
     print(table.header(), flush=True)
     rows = []
@@ -308,7 +359,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "first_solution": args.first_solution,
                 "workers": args.workers,
                 "scale": SCALE,
-                "bks": str(args.bks),
+                "bks": None if args.bks is None else str(args.bks),
                 "data": str(args.data),
             },
             "rows": [asdict(r) for r in rows],

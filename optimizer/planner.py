@@ -53,12 +53,14 @@ from __future__ import annotations
 import logging
 import math
 import multiprocessing
+import time as clock
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Literal
 
+import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from optimizer.domain import Job, Location, Route, Technician
@@ -166,9 +168,10 @@ def solve(
     """Solve the problem: the best solution found (None if OR-Tools returned nothing)
     and the search status. `initial` lists stop indices per vehicle; stops it leaves out
     start unassigned."""
+    deadline = clock.monotonic() + parameters.time_limit_s
     if parameters.workers > 1:
-        return _solve_portfolio(problem, parameters, initial)
-    return _solve_once(problem, parameters, initial)
+        return _solve_portfolio(problem, parameters, initial, deadline)
+    return _solve_once(problem, parameters, initial, deadline)
 
 
 def portfolio(parameters: PlanParameters) -> list[PlanParameters]:
@@ -193,13 +196,14 @@ def _solve_portfolio(
     problem: RoutingProblem,
     parameters: PlanParameters,
     initial: Sequence[Sequence[int]] | None,
+    deadline: float,
 ) -> tuple[Solution | None, str]:
     plans = portfolio(parameters)
     frozen = None if initial is None else tuple(tuple(r) for r in initial)
     # fork: the problem's matrices are shared with the workers without pickling them.
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=len(plans), mp_context=context) as pool:
-        futures = [pool.submit(_solve_once, problem, p, frozen) for p in plans]
+        futures = [pool.submit(_solve_once, problem, p, frozen, deadline) for p in plans]
         results = [f.result() for f in futures]
     found = [solution for solution, _status in results if solution is not None]
     if not found:
@@ -220,9 +224,12 @@ def _solve_once(
     problem: RoutingProblem,
     parameters: PlanParameters,
     initial: Sequence[Sequence[int]] | None,
+    deadline: float,
 ) -> tuple[Solution | None, str]:
     model = _build(problem)
-    search = _search_parameters(parameters)
+    # Building a large model takes seconds; the search gets what is left of the limit.
+    remaining = max(0.05, deadline - clock.monotonic())
+    search = _search_parameters(replace(parameters, time_limit_s=remaining))
     routing, manager = model.routing, model.manager
     routing.CloseModelWithParameters(search)
 
@@ -272,21 +279,18 @@ def _build(problem: RoutingProblem) -> _Model:
     place = [s.place for s in stops]
     for vehicle in vehicles:
         place += [vehicle.start_place, vehicle.end_place]
-    # Arcs that cannot occur (into a start, out of an end, between depots of different
-    # vehicles) and start→end of one vehicle stay 0: an empty route drives nothing, as in
-    # check_route, so it can never make the model infeasible.
-    time = [[0] * n_nodes for _ in range(n_nodes)]
-    cost = [[0] * n_nodes for _ in range(n_nodes)]
-    for a in range(n_nodes):
-        if a in ends:
-            continue
-        time_row, cost_row = problem.time[place[a]], problem.cost[place[a]]
-        for b in range(n_nodes):
-            if (a < n_stops or b < n_stops) and b not in starts:
-                time[a][b] = time_row[place[b]]
-                cost[a][b] = cost_row[place[b]]
-    service = [s.service for s in stops] + [0] * (2 * n_vehicles)
-    transit = [[service[a] + time[a][b] for b in range(n_nodes)] for a in range(n_nodes)]
+    nodes = np.asarray(place)
+    time_nodes = np.asarray(problem.time, dtype=np.int64)[np.ix_(nodes, nodes)]
+    cost_nodes = np.asarray(problem.cost, dtype=np.int64)[np.ix_(nodes, nodes)]
+    # Arcs between depot nodes are 0: start→end of one vehicle is an empty route, which
+    # drives nothing (as in check_route) and so can never make the model infeasible; the
+    # others (into a start, out of an end, between vehicles) cannot occur.
+    time_nodes[n_stops:, n_stops:] = 0
+    cost_nodes[n_stops:, n_stops:] = 0
+    service_nodes = np.array([s.service for s in stops] + [0] * (2 * n_vehicles), dtype=np.int64)
+    service = service_nodes.tolist()
+    cost = cost_nodes.tolist()
+    transit = (time_nodes + service_nodes[:, None]).tolist()
     horizon = max(
         [v.shift.end + v.overtime_max for v in vehicles] + [w.end for s in stops for w in s.windows]
     )

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from optimizer import bench
+from optimizer.bench import main
 from optimizer.problem import Solution
+from optimizer.solomon import read_solomon
 from tests.optimizer.test_solomon import write_tiny
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -184,3 +186,15 @@ def test_module_entry_point_exits_2_on_a_missing_data_dir(tmp_path):
     )  # fmt: skip
     assert result.returncode == 2
     assert "is not a directory" in result.stderr
+
+
+def test_generate_writes_a_readable_synthetic_instance(tmp_path: Path) -> None:
+    """`generate --customers 40` writes 40 customers and 10 vehicles of capacity 200 that
+    read back in Solomon layout; the same seed gives the same file."""
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    assert main(["generate", "--customers", "40", "--seed", "7", "--out", str(first)]) == 0
+    main(["generate", "--customers", "40", "--seed", "7", "--out", str(second)])
+    instance = read_solomon(first)
+    assert (len(instance.customers), instance.vehicles, instance.capacity) == (40, 10, 200)
+    assert all(c.ready <= c.due for c in instance.customers)
+    assert first.read_bytes() == second.read_bytes()
