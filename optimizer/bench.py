@@ -225,8 +225,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--instances", help="comma-separated names, e.g. C101,R101 (default: every file)"
     )
     solomon.add_argument("--objective", choices=OBJECTIVES, default="distance")
-    solomon.add_argument("--workers", type=_workers, default=1, help="parallel portfolio size")
-    solomon.add_argument("--metaheuristic", choices=("gls", "greedy"), default="gls")
+    solomon.add_argument(
+        "--workers", type=_workers, default=2, help="parallel searches (default: two cores)"
+    )
+    solomon.add_argument(
+        "--metaheuristic",
+        choices=("sisr", "gls", "greedy"),
+        default="sisr",
+        help="sisr (default): SISR ruin-and-recreate; gls: OR-Tools guided local search",
+    )
     solomon.add_argument(
         "--first-solution",
         choices=sorted(FIRST_SOLUTIONS),

@@ -42,8 +42,10 @@ Model (the timing rules of `schedule`, stated for OR-Tools):
 
 Search: a first-solution strategy (parallel cheapest insertion by default), then guided
 local search, greedy descent, or nothing, until the time limit or a solution limit
-(deterministic). With several workers
-the strategies of a portfolio run in parallel processes and the best objective wins.
+(deterministic). For problems within its scope (the VRPTW benchmark) the SISR engine of
+`optimizer.sisr` is far stronger than guided local search and can be chosen instead.
+With several workers the strategies of a portfolio (or SISR seeds) run in parallel
+processes and the best objective wins.
 A warm start reads `initial` with ReadAssignmentFromRoutes; without local search it runs
 a plain greedy descent from it so that new jobs get inserted.
 """
@@ -87,7 +89,7 @@ _MAX_DROP_PENALTY_S = 10**12  # with the travel seconds the objective stays insi
 _MAX_PENALTY = 2**60  # all penalties together stay well inside int64
 _NO_SOLUTION_LIMIT = 2**63 - 1  # the default of RoutingSearchParameters.solution_limit
 
-Metaheuristic = Literal["gls", "greedy", "none"]
+Metaheuristic = Literal["gls", "sisr", "greedy", "none"]
 FIRST_SOLUTIONS = {
     name.lower(): value
     for name, value in routing_enums_pb2.FirstSolutionStrategy.Value.items()
@@ -104,7 +106,10 @@ class PlanParameters:
         seconds (1..10**12); promises cost far more (see the module docstring).
     use_local_search: False = first solution only (a greedy descent from a warm start),
         fast and deterministic; True = `metaheuristic` until the time limit.
-    metaheuristic: "gls" guided local search, "greedy" descent to a local optimum.
+    metaheuristic: "gls" guided local search, "greedy" descent to a local optimum,
+        "sisr" the SISR ruin-and-recreate engine of `optimizer.sisr` where the problem is
+        within its scope (identical vehicles from one depot, one window per stop, all
+        stops mandatory: the VRPTW benchmark), else guided local search.
         (OR-Tools 9.15's iterated local search is not offered: through the Python
         bindings it stops after the first descent without perturbing, as measured.)
     first_solution: an OR-Tools first-solution strategy in lower case.
@@ -141,7 +146,7 @@ class PlanParameters:
             )
         if self.seconds_per_km < 0 or not 1 <= self.workers <= 16:
             raise ValueError("seconds_per_km must not be negative; workers must lie in 1..16")
-        if self.metaheuristic not in ("gls", "greedy", "none"):
+        if self.metaheuristic not in ("gls", "sisr", "greedy", "none"):
             raise ValueError(f"unknown metaheuristic {self.metaheuristic!r}")
         if self.first_solution not in FIRST_SOLUTIONS:
             raise ValueError(
@@ -169,6 +174,14 @@ def solve(
     and the search status. `initial` lists stop indices per vehicle; stops it leaves out
     start unassigned."""
     deadline = clock.monotonic() + parameters.time_limit_s
+    if parameters.use_local_search and parameters.metaheuristic == "sisr":
+        from optimizer import sisr  # numba loads only where SISR is asked for
+
+        reason = sisr.applicable(problem)
+        if reason is None:
+            return _solve_sisr(problem, parameters, initial, deadline)
+        logger.info("SISR does not apply (%s); using guided local search", reason)
+        parameters = replace(parameters, metaheuristic="gls")
     if parameters.workers > 1:
         return _solve_portfolio(problem, parameters, initial, deadline)
     return _solve_once(problem, parameters, initial, deadline)
@@ -209,6 +222,32 @@ def _solve_portfolio(
     if not found:
         return None, "PORTFOLIO:" + ",".join(status for _solution, status in results)
     best = min(found, key=lambda s: s.objective)
+    return best, best.status
+
+
+def _solve_sisr(
+    problem: RoutingProblem,
+    parameters: PlanParameters,
+    initial: Sequence[Sequence[int]] | None,
+    deadline: float,
+) -> tuple[Solution | None, str]:
+    """One SISR run per worker with its own seed, in parallel processes; the best wins."""
+    from optimizer.sisr import solve_sisr
+
+    frozen = None if initial is None else tuple(tuple(r) for r in initial)
+    seeds = range(parameters.workers)
+    if parameters.workers == 1:
+        found = [solve_sisr(problem, max(0.05, deadline - clock.monotonic()), 0, frozen)]
+    else:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=parameters.workers, mp_context=context) as pool:
+            remaining = max(0.05, deadline - clock.monotonic())
+            futures = [pool.submit(solve_sisr, problem, remaining, seed, frozen) for seed in seeds]
+            found = [f.result() for f in futures]
+    solutions = [s for s in found if s is not None]
+    if not solutions:
+        return None, "SISR:NO_COMPLETE_SOLUTION"
+    best = min(solutions, key=lambda s: s.objective)
     return best, best.status
 
 

@@ -44,8 +44,11 @@ def bks(tmp_path: Path) -> Path:
 
 
 def run(data: Path, bks: Path, *extra: str, time_limit: str = "0.5") -> int:
+    """The harness with OR-Tools search on one core, unless a test asks otherwise: these
+    tests are about the harness, and SISR's one-off compile would blur their timings."""
     argv = ["solomon", "--data", str(data), "--bks", str(bks), "--time-limit", time_limit]
-    return bench.main([*argv, *extra])
+    defaults = ["--metaheuristic", "gls", "--workers", "1"]
+    return bench.main([*argv, *defaults, *extra])
 
 
 def summary_of(out: str) -> tuple[str, ...]:

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import pytest
 
-from optimizer.domain import TimeWindow
+from optimizer.domain import LunchBreak, TimeWindow
 from optimizer.planner import PlanParameters, plan_day, solve
 from optimizer.problem import RoutingProblem, Stop, Vehicle
 from optimizer.schedule import check_route
@@ -184,3 +184,30 @@ def test_bad_search_settings_are_refused() -> None:
         PlanParameters(metaheuristic="quantum")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="workers"):
         PlanParameters(workers=0)
+
+
+def test_sisr_solves_a_benchmark_style_problem_and_gls_covers_the_rest() -> None:
+    """Identical vehicles from one depot, one window per stop: SISR takes it (status SISR)
+    and finds the obvious optimum depot→A→B→depot = 10 + 1 + 10. A working day with lunch
+    breaks is outside SISR's scope and is planned by guided local search instead."""
+    time = [[0, 10, 10], [10, 0, 1], [10, 1, 0]]
+    window = (TimeWindow(0, 1000),)
+    stops = (Stop("A", 1, 0, window), Stop("B", 2, 0, window))
+    fleet = tuple(Vehicle(f"V{v}", 0, 0, TimeWindow(0, 1000)) for v in range(2))
+    solution, status = solve(
+        RoutingProblem(stops, fleet, time, time),
+        PlanParameters(time_limit_s=0.5, metaheuristic="sisr"),
+    )
+    assert status == "SISR"
+    assert solution is not None and solution.objective == 21
+
+    travel = TravelTimes(Line())
+    lunch_tech = tech(lunch=LunchBreak(hm(11), hm(13), 1800))
+    result = plan_day(
+        [lunch_tech],
+        [job("A", 3)],
+        travel,
+        parameters=PlanParameters(time_limit_s=0.5, metaheuristic="sisr"),
+    )
+    assert ids(result) == [["A"]]
+    assert "SISR" not in result.solver_status
