@@ -88,6 +88,7 @@ _MAX_TIME_LIMIT_S = 86_400.0
 _MAX_DROP_PENALTY_S = 10**12  # with the travel seconds the objective stays inside int64
 _MAX_PENALTY = 2**60  # all penalties together stay well inside int64
 _NO_SOLUTION_LIMIT = 2**63 - 1  # the default of RoutingSearchParameters.solution_limit
+_POOL_TEARDOWN_S = 0.25  # measured: collecting results and stopping spawned workers
 
 Metaheuristic = Literal["gls", "sisr", "greedy", "none"]
 FIRST_SOLUTIONS = {
@@ -232,23 +233,36 @@ def _solve_sisr(
     deadline: float,
 ) -> tuple[Solution | None, str]:
     """One SISR run per worker with its own seed, in parallel processes; the best wins."""
-    from optimizer.sisr import solve_sisr
-
     frozen = None if initial is None else tuple(tuple(r) for r in initial)
-    seeds = range(parameters.workers)
     if parameters.workers == 1:
-        found = [solve_sisr(problem, max(0.05, deadline - clock.monotonic()), 0, frozen)]
+        found = [_sisr_worker(problem, deadline, 0, frozen)]
     else:
-        context = multiprocessing.get_context("fork")
+        # spawn, not fork: LLVM (under numba) is not fork-safe once loaded; measured, forked
+        # workers overran a 1 s limit by 15 s. CLOCK_MONOTONIC is shared between processes,
+        # so the deadline holds in the workers, start-up included.
+        context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=parameters.workers, mp_context=context) as pool:
-            remaining = max(0.05, deadline - clock.monotonic())
-            futures = [pool.submit(solve_sisr, problem, remaining, seed, frozen) for seed in seeds]
+            futures = [
+                pool.submit(_sisr_worker, problem, deadline - _POOL_TEARDOWN_S, seed, frozen)
+                for seed in range(parameters.workers)
+            ]
             found = [f.result() for f in futures]
     solutions = [s for s in found if s is not None]
     if not solutions:
         return None, "SISR:NO_COMPLETE_SOLUTION"
     best = min(solutions, key=lambda s: s.objective)
     return best, best.status
+
+
+def _sisr_worker(
+    problem: RoutingProblem,
+    deadline: float,
+    seed: int,
+    initial: Sequence[Sequence[int]] | None,
+) -> Solution | None:
+    from optimizer.sisr import solve_sisr
+
+    return solve_sisr(problem, max(0.05, deadline - clock.monotonic()), seed, initial)
 
 
 @dataclass
