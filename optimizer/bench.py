@@ -18,7 +18,14 @@ instance (`name vehicles distance bks_vehicles bks_distance gap_pct seconds feas
 
 gap_pct = 100 × (distance − bks distance) / bks distance, averaged over the instances that
 were solved (a solution placing every customer) and feasible; seconds is the wall time of
-`solve`, averaged over all instances. The exit code is 0 whenever the run completes
+`solve`, averaged over all instances.
+
+`--bounds FILE` (same columns) adds proven lower bounds on the distance: a `bound_gap`
+column and, just before the summary, a `bounds:` line naming every reference that lies
+below its bound (no solution can reach it) with the gap figures without those. For the
+Solomon set, `opt_distance_trunc1.csv` is such a bound: its optima truncate every arc,
+which shortens both the distance and the travel time, so every float-feasible plan is
+feasible there and no shorter. The exit code is 0 whenever the run completes
 (missed targets are a measurement, not an error) and 2 on bad arguments.
 """
 
@@ -59,6 +66,8 @@ class Row:
     bks_vehicles: int | None = None
     bks_distance: float | None = None
     gap_pct: float | None = None
+    bound_distance: float | None = None
+    bound_gap_pct: float | None = None
     vehicle_diff: int | None = None
     seconds: float = 0.0
     dropped: int = 0
@@ -94,11 +103,14 @@ def run_instance(
     best: BestKnown | None,
     parameters: PlanParameters,
     objective: Objective,
+    bound: BestKnown | None = None,
 ) -> Row:
     """Solve one instance and re-check the answer in floats."""
     row = Row(instance.name)
     if best is not None:
         row.bks_vehicles, row.bks_distance = best.vehicles, best.distance
+    if bound is not None:
+        row.bound_distance = bound.distance
     problem = to_problem(instance, objective, SCALE)
     began = time.perf_counter()
     try:
@@ -123,7 +135,37 @@ def run_instance(
         row.vehicle_diff = report.vehicles - best.vehicles
         if row.feasible:
             row.gap_pct = 100.0 * (report.distance - best.distance) / best.distance
+    if bound is not None and row.feasible:
+        row.bound_gap_pct = 100.0 * (report.distance - bound.distance) / bound.distance
     return row
+
+
+def unreachable_references(rows: Sequence[Row]) -> list[Row]:
+    """Rows whose best-known distance lies below the lower bound: no feasible solution
+    can reach such a reference, so its gap measures the reference, not the solver."""
+    return [
+        r
+        for r in rows
+        if r.bks_distance is not None
+        and r.bound_distance is not None
+        and r.bks_distance < r.bound_distance
+    ]
+
+
+def bounds_line(rows: Sequence[Row]) -> str:
+    """The lower-bound figures: the largest gap to the bound, the references that no
+    solution can reach, and the gap statistics without those."""
+    unreachable = unreachable_references(rows)
+    names = {r.name for r in unreachable}
+    bound_gaps = [r.bound_gap_pct for r in rows if r.bound_gap_pct is not None]
+    rest = summarize([r for r in rows if r.name not in names])
+    listed = ",".join(f"{r.name}({r.bks_distance:.2f}<{r.bound_distance:.2f})" for r in unreachable)
+    return (
+        f"bounds: max_bound_gap_pct={_fixed(max(bound_gaps) if bound_gaps else None)} "
+        f"bks_below_bound={listed or '-'} "
+        f"without_those: mean_gap_pct={_fixed(rest.mean_gap_pct)} "
+        f"max_gap_pct={_fixed(rest.max_gap_pct)}"
+    )
 
 
 def summarize(rows: Sequence[Row]) -> Summary:
@@ -141,7 +183,7 @@ def summarize(rows: Sequence[Row]) -> Summary:
 class _Table:
     """Fixed-width rows, printed as each instance finishes."""
 
-    def __init__(self, name_width: int, vehicles_objective: bool) -> None:
+    def __init__(self, name_width: int, vehicles_objective: bool, bounds: bool) -> None:
         self.columns = [
             ("name", max(4, name_width), "<"),
             ("vehicles", 8, ">"),
@@ -152,6 +194,8 @@ class _Table:
             ("seconds", 8, ">"),
             ("feasible", 8, "<"),
         ]
+        if bounds:
+            self.columns.append(("bound_gap", 9, ">"))
         if vehicles_objective:
             self.columns.append(("veh_diff", 8, ">"))
 
@@ -179,7 +223,10 @@ class _Table:
             number(row.seconds),
             verdict,
         ]
-        if len(self.columns) > len(cells):
+        names = [name for name, _, _ in self.columns]
+        if "bound_gap" in names:
+            cells.append(number(row.bound_gap_pct))
+        if "veh_diff" in names:
             cells.append("-" if row.vehicle_diff is None else f"{row.vehicle_diff:+d}")
         return self._format(cells)
 
@@ -217,6 +264,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--bks",
         type=Path,
         help="CSV instance,vehicles,distance[,source]; without it gaps are nan (synthetic data)",
+    )
+    solomon.add_argument(
+        "--bounds",
+        type=Path,
+        help="CSV of proven lower bounds on the distance, same columns as --bks (e.g. "
+        "opt_distance_trunc1.csv: optima with every arc truncated, which no float "
+        "solution can beat); reports the gap to them and flags references below them",
     )
     solomon.add_argument(
         "--time-limit", required=True, type=_positive_seconds, help="seconds per instance"
@@ -304,6 +358,10 @@ def _select(
     return [(n, files[n]) for n in dict.fromkeys(wanted)]
 
 
+def _lookup(table: dict[str, BestKnown], name: str, stem: str) -> BestKnown | None:
+    return table.get(name) or table.get(stem) or table.get(name.upper())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -317,11 +375,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json is not None and not args.json.parent.is_dir():
         parser.error(f"--json: the folder {args.json.parent} does not exist")
     bks: dict[str, BestKnown] = {}
-    if args.bks is not None:
-        try:
-            bks = read_bks(args.bks)
-        except (OSError, ValueError, UnicodeDecodeError) as error:
-            parser.error(f"--bks: {error}")
+    bounds: dict[str, BestKnown] = {}
+    for option, path, table in (("--bks", args.bks, bks), ("--bounds", args.bounds, bounds)):
+        if path is not None:
+            try:
+                table.update(read_bks(path))
+            except (OSError, ValueError, UnicodeDecodeError) as error:
+                parser.error(f"{option}: {error}")
     instances = []
     for _, path in selected:
         try:
@@ -341,7 +401,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from optimizer.sisr import warm_up
 
         warm_up()
-    table = _Table(max(len(i.name) for i in instances), args.objective == "vehicles")
+    table = _Table(max(len(i.name) for i in instances), args.objective == "vehicles", bool(bounds))
     print(
         f"# solomon objective={args.objective} time_limit={args.time_limit:g}s "
         f"metaheuristic={args.metaheuristic} first_solution={args.first_solution} "
@@ -350,8 +410,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(table.header(), flush=True)
     rows = []
     for (stem, _), instance in zip(selected, instances, strict=True):
-        best = bks.get(instance.name) or bks.get(stem) or bks.get(instance.name.upper())
-        row = run_instance(instance, best, parameters, args.objective)
+        row = run_instance(
+            instance,
+            _lookup(bks, instance.name, stem),
+            parameters,
+            args.objective,
+            _lookup(bounds, instance.name, stem),
+        )
         rows.append(row)
         print(table.row(row), flush=True)
     summary = summarize(rows)
@@ -361,6 +426,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"vehicles: veh_diff_total={sum(diffs):+d} "
             f"at_bks={sum(d <= 0 for d in diffs)} above_bks={sum(d > 0 for d in diffs)}"
         )
+    if bounds:
+        print(bounds_line(rows))
     print(summary.line(), flush=True)
     if args.json is not None:
         document = {
@@ -373,6 +440,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "workers": args.workers,
                 "scale": SCALE,
                 "bks": None if args.bks is None else str(args.bks),
+                "bounds": None if args.bounds is None else str(args.bounds),
                 "data": str(args.data),
             },
             "rows": [asdict(r) for r in rows],

@@ -57,10 +57,10 @@ import math
 import multiprocessing
 import time as clock
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -69,6 +69,8 @@ from optimizer.domain import Job, Location, Route, Technician
 from optimizer.problem import RoutingProblem, Solution, Stop, Vehicle
 from optimizer.schedule import RouteCheck, check_route
 from optimizer.travel import TravelTimes
+
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
@@ -215,10 +217,7 @@ def _solve_portfolio(
     plans = portfolio(parameters)
     frozen = None if initial is None else tuple(tuple(r) for r in initial)
     # fork: the problem's matrices are shared with the workers without pickling them.
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=len(plans), mp_context=context) as pool:
-        futures = [pool.submit(_solve_once, problem, p, frozen, deadline) for p in plans]
-        results = [f.result() for f in futures]
+    results = _in_processes("fork", [(_solve_once, (problem, p, frozen, deadline)) for p in plans])
     found = [solution for solution, _status in results if solution is not None]
     if not found:
         return None, "PORTFOLIO:" + ",".join(status for _solution, status in results)
@@ -240,18 +239,22 @@ def _solve_sisr(
         # spawn, not fork: LLVM (under numba) is not fork-safe once loaded; measured, forked
         # workers overran a 1 s limit by 15 s. CLOCK_MONOTONIC is shared between processes,
         # so the deadline holds in the workers, start-up included.
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=parameters.workers, mp_context=context) as pool:
-            futures = [
-                pool.submit(_sisr_worker, problem, deadline - _POOL_TEARDOWN_S, seed, frozen)
-                for seed in range(parameters.workers)
-            ]
-            found = [f.result() for f in futures]
+        end = deadline - _POOL_TEARDOWN_S
+        calls = [(_sisr_worker, (problem, end, seed, frozen)) for seed in range(parameters.workers)]
+        found = _in_processes("spawn", calls)
     solutions = [s for s in found if s is not None]
     if not solutions:
         return None, "SISR:NO_COMPLETE_SOLUTION"
     best = min(solutions, key=lambda s: s.objective)
     return best, best.status
+
+
+def _in_processes(method: str, calls: Sequence[tuple[Callable[..., T], tuple]]) -> list[T]:
+    """Each call's result, the calls running in parallel processes started by `method`."""
+    context = multiprocessing.get_context(method)
+    with ProcessPoolExecutor(max_workers=len(calls), mp_context=context) as pool:
+        futures = [pool.submit(function, *arguments) for function, arguments in calls]
+        return [future.result() for future in futures]
 
 
 def _sisr_worker(

@@ -486,6 +486,37 @@ def _install(nodes, offsets, st, bk, pb, ipar, scal, best_rn, best_len):
 
 
 @njit(cache=True)
+def _scratch(n, n_routes):
+    """Work arrays of one run: insertion order and its sort keys, the backup of the stops
+    left out, and the per-route stamps of the ruin step."""
+    order = np.empty(n, dtype=np.int64)
+    keys = np.empty(n, dtype=np.int64)
+    bk_absent = np.empty(n, dtype=np.int64)
+    mark = np.full(n_routes, -1, dtype=np.int64)
+    return order, keys, bk_absent, mark
+
+
+@njit(cache=True)
+def _accepted(routes, scal, counts, best_rn, best_len):
+    """Book an accepted iteration (scal[0] already holds its objective); keep it if best."""
+    scal[2] = counts[1]
+    scal[5] += 1
+    if scal[0] < scal[1]:
+        scal[1] = scal[0]
+        scal[3] = counts[1]
+        scal[6] += 1
+        _save_best(routes, best_rn, best_len)
+
+
+@njit(cache=True)
+def _untouch(slot, touched, counts):
+    """Forget the backups of the iteration's touched routes."""
+    for i in range(counts[0]):
+        slot[touched[i]] = -1
+    counts[0] = 0
+
+
+@njit(cache=True)
 def _run(pb, st, bk, best_rn, best_len, scal, ipar, fpar, rng, n_iter, temp_from, temp_to):
     """n_iter SISR iterations; the temperature moves geometrically from temp_from to temp_to.
 
@@ -497,10 +528,7 @@ def _run(pb, st, bk, best_rn, best_len, scal, ipar, fpar, rng, n_iter, temp_from
     fixed, penalty = ipar[1], ipar[2]
     n = wr.shape[0] - 1
     n_routes = rlen.shape[0]
-    order = np.empty(n, dtype=np.int64)
-    keys = np.empty(n, dtype=np.int64)
-    bk_absent = np.empty(n, dtype=np.int64)
-    mark = np.full(n_routes, -1, dtype=np.int64)
+    order, keys, bk_absent, mark = _scratch(n, n_routes)
     routes = (rn, rlen, rload, rcost, es, ls, wr, wp)
     ratio = temp_to / temp_from if temp_from > 0.0 else 1.0
     for it in range(n_iter):
@@ -518,18 +546,10 @@ def _run(pb, st, bk, best_rn, best_len, scal, ipar, fpar, rng, n_iter, temp_from
         threshold = current - temp * math.log(1.0 - _uniform(rng))
         if current + delta < threshold:
             scal[0] = current + delta
-            scal[2] = counts[1]
-            scal[5] += 1
-            if scal[0] < scal[1]:
-                scal[1] = scal[0]
-                scal[3] = counts[1]
-                scal[6] += 1
-                _save_best(routes, best_rn, best_len)
+            _accepted(routes, scal, counts, best_rn, best_len)
         else:
             _restore(st, bk, bk_absent, n_abs)
-        for i in range(counts[0]):
-            slot[touched[i]] = -1
-        counts[0] = 0
+        _untouch(slot, touched, counts)
 
 
 @njit(cache=True)
@@ -583,10 +603,7 @@ def _run_fleet(pb, st, bk, best_rn, best_len, scal, ipar, fpar, rng, n_iter, abs
     fixed, penalty = ipar[1], ipar[2]
     n = wr.shape[0] - 1
     n_routes = rlen.shape[0]
-    order = np.empty(n, dtype=np.int64)
-    keys = np.empty(n, dtype=np.int64)
-    bk_absent = np.empty(n, dtype=np.int64)
-    mark = np.full(n_routes, -1, dtype=np.int64)
+    order, keys, bk_absent, mark = _scratch(n, n_routes)
     routes = (rn, rlen, rload, rcost, es, ls, wr, wp)
     for _ in range(n_iter):
         if counts[1] == 0:
@@ -622,18 +639,10 @@ def _run_fleet(pb, st, bk, best_rn, best_len, scal, ipar, fpar, rng, n_iter, abs
         scal[4] += 1
         if counts[1] < n_abs or after < before:
             scal[0] += _delta(st, bk, n_abs, fixed, penalty)
-            scal[2] = counts[1]
-            scal[5] += 1
-            if scal[0] < scal[1]:
-                scal[1] = scal[0]
-                scal[3] = counts[1]
-                scal[6] += 1
-                _save_best(routes, best_rn, best_len)
+            _accepted(routes, scal, counts, best_rn, best_len)
         else:
             _restore(st, bk, bk_absent, n_abs)
-        for i in range(counts[0]):
-            slot[touched[i]] = -1
-        counts[0] = 0
+        _untouch(slot, touched, counts)
         for i in range(counts[1]):
             absence[absent[i]] += 1
     return False

@@ -63,7 +63,8 @@ def rows_of(out: str) -> dict[str, list[str]]:
     header = next(i for i, line in enumerate(lines) if line.startswith("name"))
     assert lines[header].split() == [
         "name", "vehicles", "distance", "bks_vehicles", "bks_distance", "gap_pct", "seconds",
-        "feasible", *(["veh_diff"] if "veh_diff" in lines[header] else []),
+        "feasible", *(["bound_gap"] if "bound_gap" in lines[header] else []),
+        *(["veh_diff"] if "veh_diff" in lines[header] else []),
     ]  # fmt: skip
     return {line.split()[0]: line.split() for line in lines[header + 1 :] if "=" not in line}
 
@@ -106,6 +107,26 @@ def test_bench_vehicles_objective_shows_the_vehicle_difference(data, bks, capsys
     assert row[:6] == ["TINY", "1", "40.00", "2", "30.00", "33.33"]
     assert row[7:] == ["yes", "-1"]
     assert summary_of(out)[:5] == ("1", "1", "1", "33.33", "33.33")
+
+
+def test_bounds_give_the_gap_to_a_lower_bound_and_flag_references_below_it(
+    data, bks, tmp_path, capsys
+):
+    """TINY2's made-up reference 25.00 lies below its bound 27.00: no solution can reach
+    it, so the bounds line names it and gives the gaps without it."""
+    bounds = tmp_path / "bounds.csv"
+    bounds.write_text("instance,vehicles,distance\nTINY,2,28.00\nTINY2,2,27.00\n")
+    assert run(data, bks, "--bounds", str(bounds)) == 0
+    out = capsys.readouterr().out
+    rows = rows_of(out)
+    # 30.00 against the bounds 28.00 and 27.00: +7.14 % and +11.11 %
+    assert rows["TINY"][8] == "7.14" and rows["TINY2"][8] == "11.11"
+    lines = out.rstrip("\n").split("\n")
+    assert lines[-2] == (
+        "bounds: max_bound_gap_pct=11.11 bks_below_bound=TINY2(25.00<27.00) "
+        "without_those: mean_gap_pct=0.00 max_gap_pct=0.00"
+    )
+    assert summary_of(out)[3:5] == ("10.00", "20.00")  # the summary itself is unchanged
 
 
 def test_an_unreachable_customer_counts_as_not_solved(tmp_path, bks, capsys):
