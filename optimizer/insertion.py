@@ -1,7 +1,8 @@
 """Cheapest feasible insertion of one job into existing routes.
 
-Candidates are tried in order of their marginal travel time, so the first one the checker
-accepts is the best; most positions are never timed at all.
+Candidates are tried in order of their marginal travel time, so the first feasible one is
+the best. Feasibility comes from the route's time slack in O(1) per position
+(`optimizer.slack`); only the winner is timed in full by the checker.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 from optimizer.domain import Job, Location, Route, Technician
 from optimizer.schedule import Schedule, schedule_route
+from optimizer.slack import route_slack
 from optimizer.travel import ZERO_LEG, TravelTimes
 
 
@@ -66,15 +68,24 @@ def detours(route: Route, job: Job, travel: TravelTimes) -> list[tuple[int, int,
 
 
 def best_insertion(routes: Sequence[Route], job: Job, travel: TravelTimes) -> Insertion | None:
-    """The feasible insertion with the least added travel time over all qualified routes."""
+    """The feasible insertion with the least added travel time over all qualified routes.
+
+    Positions are screened in O(1) with the routes' slack; the winner is re-timed by the
+    independent checker before it is returned."""
     candidates = []
-    for route_index, route in enumerate(routes):
-        if not route.technician.can_do(job):
+    slacks = [route_slack(route, travel) for route in routes]
+    for route_index, (route, slack) in enumerate(zip(routes, slacks, strict=True)):
+        if not slack.allows(job):
             continue
         for seconds, meters, position in detours(route, job, travel):
             candidates.append((seconds, meters, route_index, position))
     candidates.sort()
     for seconds, meters, route_index, position in candidates:
+        slack = slacks[route_index]
+        tin = travel.seconds(slack.places[position], job.location)
+        tout = travel.seconds(job.location, slack.places[position + 1])
+        if slack.insertion_start(job, position, tin, tout) is None:
+            continue
         new_route = routes[route_index].with_job(job, position)
         schedule = schedule_route(new_route, travel)
         if schedule is not None:

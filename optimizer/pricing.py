@@ -4,12 +4,16 @@ The combination discount rewards a job that "rides along" on an existing route. 
 marginal travel time of its best insertion and S the travel time of serving it alone
 (nearest qualified start → job → back), the saving ratio is r = 1 − Δ/S, clipped to
 [0, 1]. The discount is a share of the base price chosen by tier of r, capped in cents and
-by a floor price. Travel fee and discount are rounded down to whole euros, so customers see
-round numbers.
+by a floor price. A customer who leaves the business a wider window (half a day, the whole
+day, any day of a week) gets a flexibility discount on top, a share of the base price per
+kind of window: the planner gains room to fit the job where it costs least. Travel fee and
+discounts are rounded down to whole euros, so customers see round numbers; when the floor
+price binds, the combination discount is kept and the flexibility discount shrinks first.
 
 Example with the defaults: base 89.00 €, job 14 km from the depot (4 km over the free
 radius at 1.00 €/km → 4.00 € travel fee), Δ = 6 min, S = 40 min → r = 85 % → tier 15 % of
-89.00 € = 13.35 € → 13.00 € discount → total 89.00 + 4.00 − 13.00 = 80.00 €.
+89.00 € = 13.35 € → 13.00 € discount → total 89.00 + 4.00 − 13.00 = 80.00 €. The same
+slot as "any time that day" takes 5 % of 89.00 € = 4.45 € → 4.00 € more off: 76.00 €.
 """
 
 from __future__ import annotations
@@ -17,7 +21,10 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
+
+WindowKind = Literal["slot", "half_day", "day", "week"]
+WINDOW_KINDS: tuple[WindowKind, ...] = ("slot", "half_day", "day", "week")
 
 
 def _require_whole(name: str, value: object) -> None:
@@ -55,6 +62,9 @@ class PricingPolicy:
     discount_tiers: tuple[DiscountTier, ...] = DEFAULT_TIERS
     discount_max_cents: int = 3_000
     floor_pct: int = 70
+    half_day_discount_pct: int = 3
+    day_discount_pct: int = 5
+    week_discount_pct: int = 8
 
     def __post_init__(self) -> None:
         for name in (
@@ -66,9 +76,16 @@ class PricingPolicy:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"{name} must be a non-negative whole number, got {value!r}")
-        _require_whole("floor_pct", self.floor_pct)
-        if not 0 <= self.floor_pct <= 100:
-            raise ValueError(f"floor_pct must lie in [0, 100], got {self.floor_pct}")
+        for name in ("floor_pct", "half_day_discount_pct", "day_discount_pct", "week_discount_pct"):
+            _require_whole(name, getattr(self, name))
+            if not 0 <= getattr(self, name) <= 100:
+                raise ValueError(f"{name} must lie in [0, 100], got {getattr(self, name)}")
+        flex = (self.half_day_discount_pct, self.day_discount_pct, self.week_discount_pct)
+        if any(a > b for a, b in itertools.pairwise(flex)):
+            raise ValueError(
+                "a wider window must never earn a smaller discount: half_day_discount_pct "
+                "<= day_discount_pct <= week_discount_pct"
+            )
         thresholds = [tier.min_saving_pct for tier in self.discount_tiers]
         strictly_falling = all(a > b for a, b in itertools.pairwise(thresholds))
         if not strictly_falling:
@@ -79,6 +96,15 @@ class PricingPolicy:
                 "a bigger saving must never earn a smaller discount: discount_pct "
                 "must not rise as min_saving_pct falls"
             )
+
+    def flexibility_pct(self, kind: WindowKind) -> int:
+        """The flexibility discount for a kind of window, in percent of the base price."""
+        return {
+            "slot": 0,
+            "half_day": self.half_day_discount_pct,
+            "day": self.day_discount_pct,
+            "week": self.week_discount_pct,
+        }[kind]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -96,17 +122,29 @@ class PricingPolicy:
 
 @dataclass(frozen=True, slots=True)
 class PriceBreakdown:
+    """discount_cents is the combination discount, flexibility_cents the one for a wide
+    window; total = base + travel fee − both."""
+
     base_cents: int
     travel_fee_cents: int
     discount_cents: int
     total_cents: int
     saving_pct: int
+    flexibility_cents: int = 0
 
     def __post_init__(self) -> None:
-        if self.total_cents != self.base_cents + self.travel_fee_cents - self.discount_cents:
-            raise ValueError("total must equal base + travel fee − discount")
-        if min(self.base_cents, self.travel_fee_cents, self.discount_cents, self.total_cents) < 0:
+        expected = (
+            self.base_cents + self.travel_fee_cents - self.discount_cents - self.flexibility_cents
+        )
+        if self.total_cents != expected:
+            raise ValueError("total must equal base + travel fee − discounts")
+        parts = (self.base_cents, self.travel_fee_cents, self.discount_cents, self.total_cents)
+        if min(*parts, self.flexibility_cents) < 0:
             raise ValueError("price components cannot be negative")
+
+    @property
+    def discounts_cents(self) -> int:
+        return self.discount_cents + self.flexibility_cents
 
 
 def saving_pct(detour_seconds: int, standalone_seconds: int) -> int:
@@ -137,22 +175,27 @@ def price_slot(
     detour_seconds: int,
     standalone_seconds: int,
     policy: PricingPolicy,
+    kind: WindowKind = "slot",
 ) -> PriceBreakdown:
     fee = travel_fee_cents(depot_meters, policy)
     saving = saving_pct(detour_seconds, standalone_seconds)
     discount = min(base_cents * discount_pct(saving, policy) // 100, policy.discount_max_cents)
-    floor = base_cents * policy.floor_pct // 100
-    discount = max(0, min(discount, base_cents + fee - floor))
+    room = max(0, base_cents + fee - base_cents * policy.floor_pct // 100)
+    discount = min(discount, room)
     discount -= discount % 100
+    flexibility = min(base_cents * policy.flexibility_pct(kind) // 100, room - discount)
+    flexibility -= flexibility % 100
     return PriceBreakdown(
         base_cents=base_cents,
         travel_fee_cents=fee,
         discount_cents=discount,
-        total_cents=base_cents + fee - discount,
+        total_cents=base_cents + fee - discount - flexibility,
         saving_pct=saving,
+        flexibility_cents=flexibility,
     )
 
 
 def lowest_price_cents(base_cents: int, policy: PricingPolicy) -> int:
-    """The "from" price: next to the depot, riding along at no detour at all."""
-    return price_slot(base_cents, 0, 0, 1, policy).total_cents
+    """The "from" price: next to the depot, riding along at no detour at all, any day of
+    a week."""
+    return price_slot(base_cents, 0, 0, 1, policy, "week").total_cents

@@ -13,15 +13,34 @@ The request X: mark 20, 60 min, base price 89.00 €.
 from __future__ import annotations
 
 import copy
-from datetime import date
+import random
+from datetime import date, timedelta
 
 import pytest
 
 from optimizer.domain import TimeWindow
 from optimizer.insertion import best_insertion
-from optimizer.offers import NEW_JOB_ID, DayRoutes, JobRequest, offer_for, offer_slots
+from optimizer.offers import (
+    NEW_JOB_ID,
+    DayRoutes,
+    JobRequest,
+    offer_for,
+    offer_slots,
+    offer_windows,
+)
 from optimizer.pricing import PricingPolicy, price_slot
-from tests.optimizer.lineworld import hm, job, km, mark, minutes, route, tech, travel
+from optimizer.schedule import check_route
+from tests.optimizer.lineworld import (
+    hm,
+    job,
+    km,
+    lunch_break,
+    mark,
+    minutes,
+    route,
+    tech,
+    travel,
+)
 
 MONDAY, TUESDAY = date(2025, 3, 3), date(2025, 3, 4)
 DEPOT = mark(0)
@@ -173,3 +192,128 @@ def test_job_request_builds_the_job_and_checks_itself():
         JobRequest(mark(1), 0, frozenset(), 100)
     with pytest.raises(ValueError, match="base price cannot be negative"):
         JobRequest(mark(1), 60, frozenset(), -1)
+
+
+# --- flexible windows, reasons, and the vectorised engine against the checker ----------
+
+
+def test_offer_windows_add_half_days_the_whole_day_and_the_week():
+    """Four 2-hour slots 8-16: halves 8-12 and 12-16, the day 8-16, the week 8-16."""
+    slots = [TimeWindow(hm(h), hm(h + 2)) for h in (8, 10, 12, 14)]
+    kinds = [(w.kind, w.window) for w in offer_windows(slots)]
+    assert kinds == [
+        *(("slot", w) for w in slots),
+        ("half_day", TimeWindow(hm(8), hm(12))),
+        ("half_day", TimeWindow(hm(12), hm(16))),
+        ("day", TimeWindow(hm(8), hm(16))),
+        ("week", TimeWindow(hm(8), hm(16))),
+    ]
+    assert [w.kind for w in offer_windows(slots[:1])] == ["slot"]
+    assert [w.kind for w in offer_windows(slots, flexible=False)] == ["slot"] * 4
+
+
+def test_a_whole_day_window_earns_the_flexibility_discount():
+    """X between A and B on Monday (Δ = 0): the slot gets 13.00 € combination discount;
+    "any time that day" adds 5 % of 89.00 € = 4.45 € → 4.00 €. With the 10.00 € travel
+    fee (20 km, 10 over the free radius): 89 + 10 − 13 − 4 = 82.00 €."""
+    tt = travel()
+    slot = offer_for(request(), monday(), MORNING, DEPOT, tt, POLICY)
+    day = offer_for(request(), monday(), TimeWindow(hm(8), hm(16)), DEPOT, tt, POLICY, "day")
+    assert (slot.price.discount_cents, slot.price.flexibility_cents) == (1300, 0)
+    assert (day.price.discount_cents, day.price.flexibility_cents) == (1300, 400)
+    assert day.price.total_cents == 8900 + 1000 - 1300 - 400
+    assert day.kind == "day" and day.reason.kind == "day"
+
+
+def test_the_week_slot_picks_the_cheapest_day_of_the_week():
+    """Monday has a route through mark 20 (Δ = 0), Tuesday is empty (Δ = 40 min): "any
+    day this week" is Monday, with the week's 8 % flexibility (7.12 € → 7.00 €)."""
+    windows = offer_windows([TimeWindow(hm(8), hm(12)), TimeWindow(hm(12), hm(16))])
+    slots = offer_slots(request(), [tuesday(), monday()], windows, DEPOT, travel(), POLICY)
+    [week] = [s for s in slots if s.kind == "week"]
+    assert week.days == (TUESDAY, MONDAY)  # both lie in ISO week 10 of 2025
+    assert week.day == MONDAY and week.offer.detour_seconds == 0
+    assert week.offer.price.flexibility_cents == 700
+    # every other slot: 2 days × (2 slots + 2 half days + 1 day), in day and window order
+    assert [(s.day, s.kind) for s in slots[:5]] == [(TUESDAY, "slot")] * 2 + [
+        (TUESDAY, "half_day")] * 2 + [(TUESDAY, "day")]  # fmt: skip
+    assert len(slots) == 11
+
+
+def test_reasons_come_in_german_and_english():
+    """Between A and B, both 10 km away (not "nearby", over 3 km), the reason names the
+    detour of 0 minutes, shown as 1 minute; at mark 12, A is 2 km away and is named."""
+    offer = offer_for(request(), monday(), MORNING, DEPOT, travel(), POLICY)
+    assert offer.nearest_stop_meters == km(10)
+    assert offer.reason.text("de") == (
+        "Ein Techniker kommt an diesem Tag in Ihrer Nähe vorbei: nur 1 Minute Umweg."
+    )
+    assert offer.reason.text("en") == (
+        "A technician passes near you that day: only 1 minute of detour."
+    )
+    near = offer_for(request(12), monday(), MORNING, DEPOT, travel(), POLICY)
+    assert near.reason.route == "nearby"
+    assert near.reason.text("de").startswith("Ein Techniker ist an diesem Tag schon 2,0 km")
+    assert near.reason.text("en").startswith("A technician is already 2.0 km from you")
+    day = offer_for(request(), monday(), TimeWindow(hm(8), hm(16)), DEPOT, travel(), POLICY,
+                    "day")  # fmt: skip
+    assert day.reason.text("de").endswith(
+        "; weil Sie uns den ganzen Tag lassen, sparen Sie zusätzlich 4 €."
+    )
+    assert day.reason.text("en").endswith(
+        "; because you leave us the whole day, you save another €4."
+    )
+
+
+def _random_day(rng: random.Random, when: date) -> DayRoutes:
+    """Three technicians with random routes built by feasible insertions (lunch for some)."""
+    routes = []
+    for t in range(3):
+        lunch = lunch_break(hm(11, 30), hm(13), 30) if rng.random() < 0.5 else None
+        technician = tech(f"T{t}", rng.randint(0, 60), skills={"water", "gas"} if t else {"water"},
+                          lunch=lunch)  # fmt: skip
+        r = route(technician)
+        for k in range(rng.randint(0, 8)):
+            begin = hm(8) + 3600 * rng.randint(0, 7)
+            j = job(f"{t}-{k}", rng.randint(0, 60), window=(begin, begin + 7200),
+                    minutes=rng.choice((30, 60, 90)))  # fmt: skip
+            ins = best_insertion([r], j, MEMO)
+            if ins is not None:
+                r = ins.route
+        routes.append(r)
+    return DayRoutes(when, tuple(routes))
+
+
+MEMO = travel()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_vectorised_offers_agree_with_best_insertion_and_the_checker(seed):
+    """On random days, every (day, window) is offered exactly when `best_insertion` finds
+    an insertion, with the same detour; and the offered position passes `check_route`."""
+    rng = random.Random(seed)
+    days = [_random_day(rng, MONDAY + timedelta(days=d)) for d in range(8)]
+    windows = offer_windows([TimeWindow(hm(h), hm(h + 2)) for h in (8, 10, 12, 14)])
+    offered = refused = 0
+    for _ in range(12):
+        req = JobRequest(mark(rng.randint(0, 60)), 60 * rng.choice((30, 60, 120)),
+                         frozenset({"gas"}) if rng.random() < 0.3 else frozenset(), 8900)
+        slots = offer_slots(req, days, windows, DEPOT, MEMO, POLICY)
+        for slot in slots:
+            if slot.kind == "week":
+                continue
+            day = next(d for d in days if d.day == slot.day)
+            x = req.job(NEW_JOB_ID, slot.window)
+            ins = best_insertion(day.routes, x, MEMO)
+            assert (slot.offer is None) == (ins is None), (slot, ins)
+            if slot.offer is None:
+                refused += 1
+                continue
+            offered += 1
+            assert slot.offer.detour_seconds == ins.detour_seconds
+            assert (slot.offer.technician_id, slot.offer.position) == (
+                ins.technician_id, ins.position)  # fmt: skip
+            chosen = next(r for r in day.routes if r.technician.id == slot.offer.technician_id)
+            check = check_route(chosen.with_job(x, slot.offer.position), MEMO)
+            assert check.feasible
+    assert offered > 50 and refused > 10  # both answers are exercised

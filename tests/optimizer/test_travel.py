@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
-from geopy.distance import geodesic
+from geopy.distance import great_circle
 
 from optimizer.domain import Location
 from optimizer.travel import ZERO_LEG, GeodesicTravelTime, Leg, TravelTimes
@@ -14,7 +16,7 @@ MAGDEBURG_DOM = Location(52.1245, 11.6341)
 
 
 def straight_meters(a: Location, b: Location) -> float:
-    return geodesic((a.lat, a.lon), (b.lat, b.lon)).meters
+    return great_circle((a.lat, a.lon), (b.lat, b.lon)).meters
 
 
 # --- Leg ------------------------------------------------------------------------------
@@ -31,7 +33,7 @@ def test_leg_cannot_be_negative():
 # --- GeodesicTravelTime ---------------------------------------------------------------
 
 
-def test_geodesic_distance_hbf_to_dom_is_about_850_m():
+def test_straight_line_hbf_to_dom_is_about_850_m():
     """The straight line Hauptbahnhof → Dom is about 0.85 km (sanity of the test points)."""
     assert 800 < straight_meters(MAGDEBURG_HBF, MAGDEBURG_DOM) < 900
 
@@ -76,6 +78,29 @@ def test_geodesic_matrix_has_a_row_per_origin():
     g = GeodesicTravelTime()
     rows = g.matrix([MAGDEBURG_HBF, MAGDEBURG_DOM], [MAGDEBURG_DOM])
     assert rows == [[g.leg(MAGDEBURG_HBF, MAGDEBURG_DOM)], [ZERO_LEG]]
+
+
+def test_bulk_arrays_equal_the_single_legs():
+    """An offer times a route with bulk legs and the booking re-checks it with single
+    ones: both must agree exactly, also where a value ends in .5 after scaling."""
+    rng = random.Random(7)
+    points = [Location(rng.uniform(51.9, 52.4), rng.uniform(11.3, 12.0)) for _ in range(60)]
+    g = GeodesicTravelTime()
+    seconds, meters = g.arrays(points, points[:20])
+    for i, a in enumerate(points):
+        for j, b in enumerate(points[:20]):
+            assert g.leg(a, b) == Leg(int(seconds[i, j]), int(meters[i, j]))
+    memo = TravelTimes(g)
+    assert (memo.arrays(points, points[:20])[0] == seconds).all()
+
+
+def test_memo_arrays_of_a_plain_provider_come_from_single_legs():
+    """A provider without `arrays` (the line world) is asked in bulk through the memo."""
+    world = LineWorld()
+    memo = TravelTimes(world)
+    seconds, meters = memo.arrays([mark(3), mark(5)], [mark(10), mark(3)])
+    assert seconds.tolist() == [[420, 0], [300, 120]]
+    assert meters.tolist() == [[7000, 0], [5000, 2000]]
 
 
 @pytest.mark.parametrize(
