@@ -50,9 +50,11 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
     babel.init_app(app, locale_selector=select_locale)
 
     from booking.services.addresses import init_geocoder
+    from booking.services.horizons import init_horizons
     from booking.services.travel import init_travel
 
     init_travel(app)
+    init_horizons(app)
     init_geocoder(app)
 
     from booking import api, auth, customer, dispatch, routesheet

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from booking.extensions import db
 from booking.models import Business, ServiceType
 from booking.services.clock import bookable_days
-from booking.services.dayplans import load_days
+from booking.services.horizons import horizon
 from booking.services.travel import travel_times
 from booking.validation import looks_like_code
 from optimizer.domain import Location, TimeWindow
@@ -83,12 +83,12 @@ def find_slots(
     Days on which no technician works (weekends, holidays) are closed, not fully booked,
     and are left out.
     """
-    states = [s for s in load_days(business, bookable_days(business, now)) if s.routes.routes]
+    travel = travel_times()
     return offer_slots(
         job_request(service, address),
-        [state.routes for state in states],
+        horizon(business, bookable_days(business, now), travel),
         slot_windows(business),
         depot(business),
-        travel_times(),
+        travel,
         pricing_policy(business),
     )

@@ -1,0 +1,1 @@
+"""Benchmarks of the booking service (commands, not timed tests): `python -m booking.bench`."""

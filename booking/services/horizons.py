@@ -1,0 +1,86 @@
+"""The plans of the booking horizon, ready for offers, cached per version of the plans.
+
+Every offer request needs the routes of the next 14 days. Loading them from the database
+and timing every route costs far more than the offer itself, and they change only when a
+booking, cancellation or re-plan commits. Each of those takes the day's lock first, which
+bumps the day's `DayPlan.version` (`dayplans.lock_day`); technicians and services, which
+shape the routes too, enter the key through a fingerprint of their rows. So a cached
+horizon is reused exactly while nothing it was built from has changed, checked with one
+small query per request. Each app (so each process) keeps its own small cache; nothing
+is shared, so several web processes stay correct without coordination.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
+from datetime import date
+
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from booking.extensions import db
+from booking.models import Business, DayPlan
+from booking.services.dayplans import load_days
+from optimizer.offers import Horizon
+from optimizer.travel import TravelTimes
+
+_KEY = "kombitermin.horizons"
+_MAX_ENTRIES = 32  # a few businesses × a few horizons (the day rolls over)
+
+
+class _Cache:
+    def __init__(self) -> None:
+        self.entries: OrderedDict[Hashable, Horizon] = OrderedDict()
+        self.lock = threading.Lock()
+
+
+def init_horizons(app: Flask) -> None:
+    app.extensions[_KEY] = _Cache()
+
+
+def plan_versions(business_id: int, days: Sequence[date]) -> tuple[int, ...]:
+    """The version of each day's plan (0: no plan row yet, so no stops)."""
+    rows = db.session.execute(
+        select(DayPlan.day, DayPlan.version).where(
+            DayPlan.business_id == business_id, DayPlan.day.in_(list(days))
+        )
+    ).all()
+    known = {day: version for day, version in rows}
+    return tuple(known.get(day, 0) for day in days)
+
+
+def _fingerprint(business: Business) -> Hashable:
+    """Everything besides the stops that shapes a day's routes."""
+    technicians = tuple(
+        (
+            t.id, t.active, repr(sorted(t.working_hours.items())), tuple(sorted(t.skills)),
+            t.start_lat, t.start_lon, t.end_lat, t.end_lon,
+            t.lunch_earliest_s, t.lunch_latest_s, t.lunch_duration_s,
+        )
+        for t in business.technicians
+    )  # fmt: skip
+    services = tuple((s.id, s.duration_s, s.required_skill) for s in business.services)
+    return technicians, services
+
+
+def horizon(business: Business, days: Sequence[date], travel: TravelTimes) -> Horizon:
+    """The working days among `days` (a day on which nobody works is closed and left
+    out), flattened for offers; from the cache while their plans are unchanged."""
+    days = tuple(days)
+    key = (business.id, days, plan_versions(business.id, days), _fingerprint(business),
+           id(travel))  # fmt: skip
+    cache: _Cache = current_app.extensions[_KEY]
+    with cache.lock:
+        cached = cache.entries.get(key)
+        if cached is not None:
+            cache.entries.move_to_end(key)
+            return cached
+    states = [state for state in load_days(business, days) if state.routes.routes]
+    built = Horizon([state.routes for state in states], travel)
+    with cache.lock:
+        cache.entries[key] = built
+        while len(cache.entries) > _MAX_ENTRIES:
+            cache.entries.popitem(last=False)
+    return built
