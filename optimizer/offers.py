@@ -196,7 +196,7 @@ class _Legs:
     from_m: np.ndarray
 
 
-def _feasible_starts(
+def feasible_starts(
     rows: dict[str, np.ndarray], tin: np.ndarray, tout: np.ndarray, window: TimeWindow,
     duration: int,
 ) -> np.ndarray:  # fmt: skip
@@ -252,7 +252,7 @@ def offer_slots(
 
     best: dict[tuple[int, int], Offer] = {}
     for w, choice in enumerate(choices):
-        starts = _feasible_starts(rows, tin, tout, choice.window, request.duration)
+        starts = feasible_starts(rows, tin, tout, choice.window, request.duration)
         candidates = np.flatnonzero(usable & (starts < INF))
         if not candidates.size:
             continue
