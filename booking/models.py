@@ -151,7 +151,8 @@ def new_manage_token() -> str:
 
 
 class Appointment(TimestampMixin, db.Model):
-    """A promise: a day, an arrival window and a locked price."""
+    """A promise: a day, an arrival window (of a kind: slot, half day, whole day, or a day
+    of the week the engine chose) and a locked price."""
 
     __tablename__ = "appointments"
 
@@ -169,10 +170,15 @@ class Appointment(TimestampMixin, db.Model):
     day: Mapped[date] = mapped_column(Date, index=True)
     window_start_s: Mapped[int]
     window_end_s: Mapped[int]
+    # optimizer.pricing.WindowKind: how wide a window the customer left open. The server
+    # default lets the migration fill rows booked before flexible windows existed.
+    window_kind: Mapped[str] = mapped_column(String(16), default="slot", server_default="slot")
     status: Mapped[str] = mapped_column(String(16), default=AppointmentStatus.CONFIRMED)
     price_base_cents: Mapped[int]
     price_travel_fee_cents: Mapped[int]
     price_discount_cents: Mapped[int]
+    # the flexibility discount for a wide window, on top of the combination discount
+    price_flexibility_cents: Mapped[int] = mapped_column(default=0, server_default="0")
     price_total_cents: Mapped[int]
     saving_pct: Mapped[int]
     detour_s: Mapped[int]
@@ -198,6 +204,7 @@ class Appointment(TimestampMixin, db.Model):
             discount_cents=self.price_discount_cents,
             total_cents=self.price_total_cents,
             saving_pct=self.saving_pct,
+            flexibility_cents=self.price_flexibility_cents,
         )
 
     @property
