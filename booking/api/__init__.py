@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from booking.customer.forms import AddressForm, ContactForm
-from booking.customer.views import BOOKING_ERRORS, current_business, slot_reason
+from booking.customer.views import BOOKING_ERRORS, current_business
 from booking.extensions import db
 from booking.models import Appointment, Business, ServiceType
 from booking.services.addresses import AddressNotFound, GeocoderUnavailable, locate
@@ -20,7 +21,9 @@ from booking.services.clock import hhmm, now_utc
 from booking.services.offering import Address, bookable_service, find_slots
 from booking.services.quotes import Quote, QuoteError, read_quote, sign_quote
 from booking.validation import looks_like_token
+from optimizer.offers import Offer
 from optimizer.pricing import PriceBreakdown
+from optimizer.reasons import LANGUAGES
 
 bp = Blueprint("api", __name__)
 
@@ -81,6 +84,7 @@ def price_json(price: PriceBreakdown) -> dict[str, int]:
         "base_cents": price.base_cents,
         "travel_fee_cents": price.travel_fee_cents,
         "discount_cents": price.discount_cents,
+        "flexibility_discount_cents": price.flexibility_cents,
         "total_cents": price.total_cents,
         "saving_pct": price.saving_pct,
     }
@@ -103,6 +107,7 @@ def appointment_json(appointment: Appointment) -> dict[str, Any]:
         "day": appointment.day.isoformat(),
         "window_start": hhmm(appointment.window_start_s),
         "window_end": hhmm(appointment.window_end_s),
+        "window_kind": appointment.window_kind,
         "address": {
             "street": appointment.street,
             "postcode": appointment.postcode,
@@ -121,12 +126,29 @@ def active_service(business: Business, code: Any) -> ServiceType:
     return service
 
 
+def reasons_json(offer: Offer) -> dict[str, Any]:
+    """The engine's sentence in the request's language, and in each language we speak, so a
+    widget can switch language without asking for offers again."""
+    reason = offer.reason
+    if reason is None:  # the engine explains every offer; a missing sentence is no error
+        return {"reason": "", "reasons": dict.fromkeys(LANGUAGES, "")}
+    return {
+        "reason": reason.text(str(get_locale())),
+        "reasons": {language: reason.text(language) for language in LANGUAGES},
+    }
+
+
 def slots_json(business: Business, service: ServiceType, address: Address) -> list[dict[str, Any]]:
+    """Per day its slots and flexible windows, then one "any day this week" entry per week:
+    `day` is the day the offer is for (for a week, the day the engine chose; the booking is
+    a whole day on it), `days` the days the customer leaves open."""
     secret = current_app.config["SECRET_KEY"]
     result = []
     for slot in find_slots(business, service, address, now_utc()):
         entry: dict[str, Any] = {
             "day": slot.day.isoformat(),
+            "days": [day.isoformat() for day in slot.days],
+            "kind": slot.kind,
             "window_start": hhmm(slot.window.start),
             "window_end": hhmm(slot.window.end),
             "offered": slot.offer is not None,
@@ -135,7 +157,7 @@ def slots_json(business: Business, service: ServiceType, address: Address) -> li
             quote = Quote.from_offer(business.id, service.id, address, slot.offer)
             entry.update(
                 price=price_json(slot.offer.price),
-                reason=slot_reason(slot.offer),
+                **reasons_json(slot.offer),
                 quote=sign_quote(quote, secret),
             )
         result.append(entry)

@@ -23,13 +23,13 @@ from booking.models import (
 )
 from booking.services.clock import bookable_days
 from booking.services.dayplans import load_days, lock_day, save_routes
-from booking.services.offering import job_request, slot_windows
+from booking.services.offering import bookable_windows, job_request
 from booking.services.quotes import Quote
 from booking.services.travel import travel_times
 from booking.validation import has_control_characters, is_valid_email, is_valid_phone
 from optimizer.domain import TimeWindow
 from optimizer.insertion import best_insertion
-from optimizer.offers import NEW_JOB_ID
+from optimizer.offers import NEW_JOB_ID, OfferWindow
 from optimizer.schedule import check_route
 
 
@@ -70,11 +70,16 @@ def confirm_booking(
 ) -> Appointment:
     """Book the quoted slot at the quoted price if it still fits; else BookingError.
 
+    The window must be one this business offers, of the quoted kind: a signed quote from
+    before the business changed its windows is refused. A "week" quote names the day the
+    offer engine chose; it is booked like a whole day on that day, with its own discount.
+
     Codes: "quote_invalid" (not for this business or window), "not_bookable" (day outside
     the horizon), "service_unavailable", "slot_taken" (no longer fits).
     """
     window = TimeWindow(quote.window_start_s, quote.window_end_s)
-    if quote.business_id != business.id or window not in slot_windows(business):
+    offered = OfferWindow(quote.kind, window)
+    if quote.business_id != business.id or offered not in bookable_windows(business):
         raise BookingError("quote_invalid")
     if quote.day not in bookable_days(business, now):
         raise BookingError("not_bookable")
@@ -104,10 +109,12 @@ def confirm_booking(
             day=quote.day,
             window_start_s=window.start,
             window_end_s=window.end,
+            window_kind=quote.kind,
             status=AppointmentStatus.CONFIRMED,
             price_base_cents=quote.price.base_cents,
             price_travel_fee_cents=quote.price.travel_fee_cents,
             price_discount_cents=quote.price.discount_cents,
+            price_flexibility_cents=quote.price.flexibility_cents,
             price_total_cents=quote.price.total_cents,
             saving_pct=quote.price.saving_pct,
             detour_s=quote.detour_s,

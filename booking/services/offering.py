@@ -14,8 +14,12 @@ from booking.services.horizons import horizon
 from booking.services.travel import travel_times
 from booking.validation import looks_like_code
 from optimizer.domain import Location, TimeWindow
-from optimizer.offers import JobRequest, Slot, offer_slots
+from optimizer.offers import JobRequest, OfferWindow, Slot, offer_slots, offer_windows
 from optimizer.pricing import PricingPolicy
+
+# A "week" that the horizon cuts down to one working day leaves the business no choice of
+# day, so it would sell the whole-day window at the bigger week discount; it is not offered.
+MIN_WEEK_DAYS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,12 @@ def slot_windows(business: Business) -> list[TimeWindow]:
     return [TimeWindow(start, end) for start, end in business.slot_windows]
 
 
+def bookable_windows(business: Business) -> list[OfferWindow]:
+    """Every window a customer of this business may choose: the 2-hour slots, the two half
+    days, the whole day and any day of a week. Offering and confirming both use this."""
+    return offer_windows(slot_windows(business))
+
+
 def depot(business: Business) -> Location:
     return Location(business.depot_lat, business.depot_lon)
 
@@ -80,15 +90,17 @@ def find_slots(
 ) -> list[Slot]:
     """Every bookable (day, window), each with its offer or None; reads, never writes.
 
-    Days on which no technician works (weekends, holidays) are closed, not fully booked,
-    and are left out.
+    Per day the slots, then the half days and the whole day; after all days one "any day
+    this week" choice per calendar week. Days on which no technician works (weekends,
+    holidays) are closed, not fully booked, and are left out.
     """
     travel = travel_times()
-    return offer_slots(
+    slots = offer_slots(
         job_request(service, address),
         horizon(business, bookable_days(business, now), travel),
-        slot_windows(business),
+        bookable_windows(business),
         depot(business),
         travel,
         pricing_policy(business),
     )
+    return [slot for slot in slots if slot.kind != "week" or len(slot.days) >= MIN_WEEK_DAYS]

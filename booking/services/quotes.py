@@ -3,6 +3,10 @@
 The quote travels through the customer's browser (or the API client) and comes back at
 confirmation; the signature makes its price and slot tamper-proof, the timestamp lets it
 expire. No draft is stored server-side.
+
+A quote names the kind of window the customer chose ("slot", "half_day", "day" or "week")
+and its price carries the flexibility discount that kind earned. For "week" the quote is
+for the concrete day the offer engine chose, with the whole-day window: that is the promise.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from booking.services.offering import Address
 from optimizer.offers import Offer
-from optimizer.pricing import PriceBreakdown
+from optimizer.pricing import WINDOW_KINDS, PriceBreakdown, WindowKind
 
-_SALT = "kombitermin.quote.v1"
+# v2: quotes carry the window kind and the flexibility discount. A new salt makes every
+# v1 quote fail its signature check, so it is refused as invalid, never half-understood.
+_SALT = "kombitermin.quote.v2"
 
 
 class QuoteError(Exception):
@@ -39,6 +45,7 @@ class Quote:
     price: PriceBreakdown
     detour_s: int
     standalone_s: int
+    kind: WindowKind = "slot"
 
     @classmethod
     def from_offer(cls, business_id: int, service_id: int, address: Address, offer: Offer) -> Quote:
@@ -52,6 +59,7 @@ class Quote:
             price=offer.price,
             detour_s=offer.detour_seconds,
             standalone_s=offer.standalone_seconds,
+            kind=offer.kind,
         )
 
 
@@ -86,6 +94,9 @@ def read_quote(token: str, secret_key: str, max_age_s: int) -> Quote:
 
 
 def _quote_from(payload: dict[str, Any]) -> Quote | None:
+    kind = payload.get("kind")
+    if kind not in WINDOW_KINDS:
+        return None
     try:
         return Quote(
             business_id=int(payload["business_id"]),
@@ -97,6 +108,7 @@ def _quote_from(payload: dict[str, Any]) -> Quote | None:
             price=PriceBreakdown(**payload["price"]),
             detour_s=int(payload["detour_s"]),
             standalone_s=int(payload["standalone_s"]),
+            kind=kind,
         )
     except (KeyError, TypeError, ValueError):
         return None

@@ -96,8 +96,9 @@ def test_services_lists_code_names_duration_and_base_price(client: FlaskClient) 
 
 
 def test_offers_cover_the_horizon_and_price_every_offered_slot(client: FlaskClient) -> None:
-    """Offers for a tap at Breiter Weg 10: the address located by postcode, the 10 working
-    days of the horizon x 4 windows listed and offered, each with price, reason and quote."""
+    """Offers for a tap at Breiter Weg 10: the address located by postcode; per working day
+    of the horizon its 4 slots, 2 half days and the whole day; then "any day this week" per
+    week; all offered, each with kind, days, price, reasons and quote."""
     make_business()
     response = offers(client)
     assert response.status_code == 200
@@ -113,33 +114,62 @@ def test_offers_cover_the_horizon_and_price_every_offered_slot(client: FlaskClie
     # listed, except weekend days: nobody works then, so those days are closed, not booked.
     days = [TUESDAY + timedelta(days=n) for n in range(14)]
     working = [d for d in days if d.weekday() < 5]
-    assert [s["day"] for s in slots] == [d.isoformat() for d in working for _ in range(4)]
-    assert [(s["window_start"], s["window_end"]) for s in slots[:4]] == [
-        ("08:00", "10:00"),
-        ("10:00", "12:00"),
-        ("12:00", "14:00"),
-        ("14:00", "16:00"),
+    per_day = [s for s in slots if s["kind"] != "week"]
+    assert [s["day"] for s in per_day] == [d.isoformat() for d in working for _ in range(7)]
+    assert all(s["days"] == [s["day"]] for s in per_day)
+    assert [(s["kind"], s["window_start"], s["window_end"]) for s in per_day[:7]] == [
+        ("slot", "08:00", "10:00"),
+        ("slot", "10:00", "12:00"),
+        ("slot", "12:00", "14:00"),
+        ("slot", "14:00", "16:00"),
+        ("half_day", "08:00", "12:00"),
+        ("half_day", "12:00", "16:00"),
+        ("day", "08:00", "16:00"),
     ]
+    # The weeks come last: Tue 24-Fri 27 Nov and Mon 30 Nov-Fri 4 Dec. Mon 7 Dec is the
+    # only day of its week inside the horizon, which leaves no choice: no week entry.
+    weeks = slots[len(per_day) :]
+    assert [s["days"] for s in weeks] == [
+        [d.isoformat() for d in working[:4]],
+        [d.isoformat() for d in working[4:9]],
+    ]
+    assert {(s["kind"], s["window_start"], s["window_end"]) for s in weeks} == {
+        ("week", "08:00", "16:00")
+    }
+    # Every day is empty, so every day costs the same and the engine takes the first.
+    assert [s["day"] for s in weeks] == ["2026-11-24", "2026-11-30"]
     assert all(slot["offered"] for slot in slots)
     offered = [s for s in slots if s["offered"]]
-    # 10 working days: Tue-Fri, Mon-Fri, Mon; 4 free windows each.
-    assert len(offered) == 40
-    assert Counter(date.fromisoformat(s["day"]).weekday() for s in offered) == {
-        0: 8,
-        1: 8,
-        2: 8,
-        3: 8,
-        4: 8,
+    # 10 working days: Tue-Fri, Mon-Fri, Mon; 7 free windows each, and 2 weeks.
+    assert len(offered) == 72
+    assert Counter(date.fromisoformat(s["day"]).weekday() for s in per_day) == {
+        0: 14,
+        1: 14,
+        2: 14,
+        3: 14,
+        4: 14,
     }
+    # Breiter Weg is 0.6 km from the depot (no travel fee), alone on an empty day (no
+    # combination discount). Flexibility: 3 / 5 / 8 % of 89.00 € = 2.67 / 4.45 / 7.12 €,
+    # rounded down to whole euros.
+    flexibility = {"slot": 0, "half_day": 200, "day": 400, "week": 700}
     for slot in offered:
         price = slot["price"]
         assert price["base_cents"] == 8900
+        assert price["discount_cents"] == 0
+        assert price["flexibility_discount_cents"] == flexibility[slot["kind"]]
         assert price["total_cents"] == (
-            price["base_cents"] + price["travel_fee_cents"] - price["discount_cents"]
+            price["base_cents"]
+            + price["travel_fee_cents"]
+            - price["discount_cents"]
+            - price["flexibility_discount_cents"]
         )
         assert isinstance(slot["reason"], str) and slot["reason"]
+        assert slot["reason"] == slot["reasons"]["de"]  # German unless asked otherwise
+        assert set(slot["reasons"]) == {"de", "en"}
         quote = read_quote(slot["quote"], "test-secret", 900)
         assert quote.day.isoformat() == slot["day"]
+        assert quote.kind == slot["kind"]
         assert quote.price.total_cents == price["total_cents"]
     assert nothing_stored()  # looking at offers writes nothing
 
@@ -163,6 +193,7 @@ def test_book_show_and_cancel_through_the_api(client: FlaskClient) -> None:
         "day": "2026-11-24",
         "window_start": "08:00",
         "window_end": "10:00",
+        "window_kind": "slot",
         "address": {
             "street": "Breiter Weg 10",
             "postcode": "39104",

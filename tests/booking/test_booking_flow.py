@@ -26,8 +26,9 @@ def test_customer_books_a_slot_and_it_appears_in_a_route(client: FlaskClient) ->
     business = make_business()
     assert "Armatur tauschen" in client.get("/").get_data(as_text=True)
     quotes = slot_quotes(client, "tap")
-    # 14 days ahead minus two weekends = 10 working days, 4 windows each, all free.
-    assert len(quotes) == 40
+    # 14 days ahead minus two weekends = 10 working days, 4 slots, 2 half days and the whole
+    # day each, all free; and "any day this week" for the two weeks with several days.
+    assert len(quotes) == 10 * 7 + 2
     details = client.post("/book/details", data={"quote": quotes[0]})
     assert "Ihre Angaben" in details.get_data(as_text=True)
     quoted = read_quote(quotes[0], "test-secret", 900)
