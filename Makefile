@@ -41,7 +41,7 @@ format: $(VENV)/.dev-installed
 # After changing user-facing text: extract, merge, then translate in the .po file.
 i18n-extract: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o booking/translations/messages.pot .
-	$(BIN)/pybabel update -i booking/translations/messages.pot -d booking/translations
+	$(BIN)/pybabel update --no-wrap --ignore-obsolete -i booking/translations/messages.pot -d booking/translations
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

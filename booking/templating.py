@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import Flask, request, url_for
 from flask_babel import format_currency, format_date, format_decimal, get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from booking.services.clock import hhmm
@@ -36,6 +37,45 @@ def language_url(locale: str) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args, lang=locale)
 
 
+NOON_S = 12 * 3600
+
+
+def is_morning(start: int, end: int) -> bool:
+    """Whether a half-day window is the morning one: its middle lies before noon."""
+    return (start + end) // 2 < NOON_S
+
+
+def window_label(kind: str, start: int, end: int) -> str:
+    """The name of a wide window on the slot picker; "" for a plain slot, whose times say
+    it all."""
+    if kind == "half_day":
+        return _("Morning, flexible") if is_morning(start, end) else _("Afternoon, flexible")
+    if kind == "day":
+        return _("All day, flexible")
+    if kind == "week":
+        return _("Any day this week")
+    return ""
+
+
+def promise_text(kind: str, start: int, end: int) -> str:
+    """The promised window in words, after the date on the details and manage pages. A week
+    booking is a whole day on the day the engine chose: the text says who chose it."""
+    times = {"start": hhmm(start), "end": hhmm(end)}
+    if kind == "half_day" and is_morning(start, end):
+        return _("flexible in the morning: arrival between %(start)s and %(end)s", **times)
+    if kind == "half_day":
+        return _("flexible in the afternoon: arrival between %(start)s and %(end)s", **times)
+    if kind == "day":
+        return _("flexible all day: arrival between %(start)s and %(end)s", **times)
+    if kind == "week":
+        return _(
+            "day chosen by us within your week, flexible all day: arrival between %(start)s "
+            "and %(end)s",
+            **times,
+        )
+    return _("arrival between %(start)s and %(end)s", **times)
+
+
 SKILL_NAMES = {"water": _l("water"), "heating": _l("heating"), "gas": _l("gas")}
 
 
@@ -53,5 +93,8 @@ def register_template_helpers(app: Flask) -> None:
         skills=skill_names,
     )
     app.jinja_env.globals.update(
-        current_locale=lambda: str(get_locale()), language_url=language_url
+        current_locale=lambda: str(get_locale()),
+        language_url=language_url,
+        window_label=window_label,
+        promise_text=promise_text,
     )

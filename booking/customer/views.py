@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -18,10 +18,9 @@ from booking.services.bookings import BookingError, Contact, cancel_appointment,
 from booking.services.clock import now_utc
 from booking.services.offering import Address, bookable_service, find_slots, pricing_policy
 from booking.services.quotes import Quote, QuoteError, read_quote, sign_quote
-from booking.templating import kilometres
 from booking.validation import looks_like_token
-from optimizer.offers import Offer, Slot
-from optimizer.pricing import lowest_price_cents
+from optimizer.offers import Slot
+from optimizer.pricing import WINDOW_KINDS, lowest_price_cents
 
 BOOKING_ERRORS = {
     "slot_taken": _l("Sorry, this slot was just taken. Here are the slots that are free now."),
@@ -47,59 +46,111 @@ def service_by_code(business: Business, code: str) -> ServiceType:
     return service
 
 
-NEARBY_METERS = 3000  # a neighbouring stop this close is worth naming in the reason
-
-
-def slot_reason(offer: Offer) -> str:
-    """One sentence that explains the price of a slot, true to how it was computed."""
-    minutes = max(1, round(offer.detour_seconds / 60))
-    if offer.price.discount_cents > 0:
-        if offer.nearest_stop_meters is not None and offer.nearest_stop_meters <= NEARBY_METERS:
-            km = kilometres(offer.nearest_stop_meters)
-            return _("A technician is already %(km)s km from you that day.", km=km)
-        return _(
-            "A technician passes near you that day: only %(minutes)d minutes of detour.",
-            minutes=minutes,
-        )
-    if offer.nearest_stop_meters is None:
-        return _("A technician drives out just for you.")
-    return _("Fits into a route with %(minutes)d extra minutes of driving.", minutes=minutes)
-
-
 @dataclass(frozen=True, slots=True)
 class SlotView:
-    """What the slot list shows for one (day, window)."""
+    """What the slot picker shows for one choice: a window on a day, or any day of a week."""
 
     slot: Slot
     quote: str | None
-    reason: str | None
-    cheapest: bool
+    reason: str | None  # the engine's sentence, in the visitor's language
+    cheapest: bool  # the lowest price among the choices of its kind
+    anchor: str  # element id, so the summary of cheapest choices can link to it
+
+
+@dataclass(slots=True)
+class DayView:
+    day: date
+    slots: list[SlotView] = field(default_factory=list)  # the business's slot windows
+    flexible: list[SlotView] = field(default_factory=list)  # half days, whole day
+
+
+@dataclass(slots=True)
+class WeekView:
+    """The days of one calendar week, then "any day this week" (None: not offered)."""
+
+    days: list[DayView] = field(default_factory=list)
+    any_day: SlotView | None = None
+
+
+def _anchor(slot: Slot) -> str:
+    if slot.kind == "week":
+        return f"{slot.days[0].isoformat()}-week"
+    return f"{slot.day.isoformat()}-{slot.kind}-{slot.window.start}"
+
+
+def _week_of(day: date) -> tuple[int, int]:
+    iso = day.isocalendar()
+    return iso.year, iso.week
+
+
+def slot_views(
+    business: Business, service: ServiceType, address: Address, slots: list[Slot]
+) -> list[SlotView]:
+    """Every slot with its signed quote and reason; the cheapest of each kind marked, so
+    the cheapest plain slot is not hidden behind the always cheaper wide windows."""
+    locale = str(get_locale())
+    secret = current_app.config["SECRET_KEY"]
+    lowest: dict[str, int] = {}
+    for slot in slots:
+        if slot.offer is not None:
+            total = slot.offer.price.total_cents
+            lowest[slot.kind] = min(total, lowest.get(slot.kind, total))
+    views = []
+    for slot in slots:
+        offer = slot.offer
+        quote = None
+        if offer is not None:
+            quote = sign_quote(Quote.from_offer(business.id, service.id, address, offer), secret)
+        views.append(
+            SlotView(
+                slot=slot,
+                quote=quote,
+                reason=offer.reason.text(locale) if offer and offer.reason else None,
+                cheapest=offer is not None and offer.price.total_cents == lowest[slot.kind],
+                anchor=_anchor(slot),
+            )
+        )
+    return views
+
+
+def by_week(views: list[SlotView]) -> list[WeekView]:
+    """Calendar weeks in order; per day its slots, then its flexible windows; per week the
+    "any day" choice after its days."""
+    weeks: dict[tuple[int, int], WeekView] = {}
+    days: dict[date, DayView] = {}
+    for view in views:
+        slot = view.slot
+        if slot.kind == "week":
+            weeks.setdefault(_week_of(slot.days[0]), WeekView()).any_day = view
+            continue
+        if slot.day not in days:
+            days[slot.day] = DayView(slot.day)
+            weeks.setdefault(_week_of(slot.day), WeekView()).days.append(days[slot.day])
+        target = days[slot.day].slots if slot.kind == "slot" else days[slot.day].flexible
+        target.append(view)
+    return list(weeks.values())
+
+
+def cheapest_picks(views: list[SlotView]) -> list[SlotView]:
+    """The first cheapest choice of each kind, in the order slot, half day, day, week."""
+    picks: dict[str, SlotView] = {}
+    for view in views:
+        if view.cheapest:
+            picks.setdefault(view.slot.kind, view)
+    return [picks[kind] for kind in WINDOW_KINDS if kind in picks]
 
 
 def render_slots(business: Business, service: ServiceType, address: Address, status: int = 200):
     slots = find_slots(business, service, address, now_utc())
-    prices = [s.offer.price.total_cents for s in slots if s.offer is not None]
-    cheapest = min(prices, default=None)
-    secret = current_app.config["SECRET_KEY"]
-    days: OrderedDict[date, list[SlotView]] = OrderedDict()
-    for slot in slots:
-        offer = slot.offer
-        view = SlotView(
-            slot=slot,
-            quote=sign_quote(Quote.from_offer(business.id, service.id, address, offer), secret)
-            if offer
-            else None,
-            reason=slot_reason(offer) if offer else None,
-            cheapest=offer is not None and offer.price.total_cents == cheapest,
-        )
-        days.setdefault(slot.day, []).append(view)
+    views = slot_views(business, service, address, slots)
     return render_template(
         "customer/slots.html",
         business=business,
         service=service,
         address=address,
-        days=days,
-        offered=len(prices),
+        weeks=by_week(views),
+        picks=cheapest_picks(views),
+        offered=sum(1 for view in views if view.quote is not None),
     ), status
 
 
