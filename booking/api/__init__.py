@@ -243,7 +243,10 @@ def bookings():
             extra["alternatives"] = [
                 s for s in slots_json(business, service, quote.address) if s["offered"]
             ]
-        raise ApiError(409, error.code, str(BOOKING_ERRORS[error.code]), **extra) from error
+        # A quote for a window this business does not offer is as invalid as a bad
+        # signature (422, like read_quote's); the rest changed meanwhile (409).
+        status = 422 if error.code == "quote_invalid" else 409
+        raise ApiError(status, error.code, str(BOOKING_ERRORS[error.code]), **extra) from error
     return jsonify({"appointment": appointment_json(appointment)}), 201
 
 
