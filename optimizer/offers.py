@@ -76,21 +76,24 @@ class OfferWindow:
 
 
 def offer_windows(slots: Sequence[TimeWindow], *, flexible: bool = True) -> list[OfferWindow]:
-    """The slot windows, then (with `flexible` and at least two slots) the two half days
-    (the first and the second half of the slots), the whole day and any day of the week."""
+    """The slot windows, then (with `flexible`) the wider ones: the two half days (the
+    first and the second half of the slots, each spanning at least two slots), the whole
+    day and any day of the week (with at least two slots). A wider window never equals a
+    slot: it would earn the flexibility discount for leaving no extra freedom."""
     ordered = sorted(slots, key=lambda w: (w.start, w.end))
     result = [OfferWindow("slot", w) for w in ordered]
     if not flexible or len(ordered) < 2:
         return result
+
+    def span(part: Sequence[TimeWindow]) -> TimeWindow:
+        return TimeWindow(part[0].start, max(w.end for w in part))
+
     middle = (len(ordered) + 1) // 2
-    first, second = ordered[:middle], ordered[middle:]
-    whole = TimeWindow(ordered[0].start, max(w.end for w in ordered))
-    result += [
-        OfferWindow("half_day", TimeWindow(first[0].start, max(w.end for w in first))),
-        OfferWindow("half_day", TimeWindow(second[0].start, max(w.end for w in second))),
-        OfferWindow("day", whole),
-        OfferWindow("week", whole),
-    ]
+    halves = [ordered[:middle], ordered[middle:]]
+    if all(len(half) >= 2 for half in halves):
+        result += [OfferWindow("half_day", span(half)) for half in halves]
+    whole = span(ordered)
+    result += [OfferWindow("day", whole), OfferWindow("week", whole)]
     return result
 
 

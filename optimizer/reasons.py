@@ -18,11 +18,11 @@ NEARBY_METERS = 3000  # a neighbouring stop this close is worth naming
 
 _ROUTE = {
     "nearby": {
-        "de": "Ein Techniker ist an diesem Tag schon {km} km von Ihnen entfernt",
+        "de": "Ein Monteur ist an diesem Tag schon {km} km von Ihnen entfernt",
         "en": "A technician is already {km} km from you that day",
     },
     "passing": {
-        "de": "Ein Techniker kommt an diesem Tag in Ihrer Nähe vorbei: nur {minutes} Umweg",
+        "de": "Ein Monteur kommt an diesem Tag in Ihrer Nähe vorbei: nur {minutes} Umweg",
         "en": "A technician passes near you that day: only {minutes} of detour",
     },
     "detour": {
@@ -30,7 +30,7 @@ _ROUTE = {
         "en": "Fits into a route with {minutes} of extra driving",
     },
     "alone": {
-        "de": "Ein Techniker fährt nur für Sie los",
+        "de": "Ein Monteur fährt nur für Sie los",
         "en": "A technician drives out just for you",
     },
 }

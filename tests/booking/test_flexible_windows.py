@@ -352,7 +352,7 @@ def test_the_slot_page_explains_prices_in_german_and_in_english(client: FlaskCli
     why they are cheaper. German by default, English with ?lang=en."""
     make_business()
     german = client.get("/book/tap/slots", query_string=ADDRESS).get_data(as_text=True)
-    assert "Ein Techniker fährt nur für Sie los." in german
+    assert "Ein Monteur fährt nur für Sie los." in german
     assert "weil Sie uns den ganzen Tag lassen, sparen Sie zusätzlich 4 €." in german
     for label in ("Vormittag flexibel", "Nachmittag flexibel", "Ganzer Tag flexibel",
                   "Egal wann in dieser Woche", "Flexi-Rabatt"):  # fmt: skip
@@ -368,7 +368,7 @@ def test_the_slot_page_explains_prices_in_german_and_in_english(client: FlaskCli
     for label in ("Morning, flexible", "Afternoon, flexible", "All day, flexible",
                   "Any day this week", "flexibility discount"):  # fmt: skip
         assert label in english
-    assert "Ein Techniker" not in english
+    assert "Ein Monteur" not in english
 
 
 def test_the_api_gives_the_reason_in_the_request_language_and_both(app: Flask) -> None:
@@ -381,7 +381,7 @@ def test_the_api_gives_the_reason_in_the_request_language_and_both(app: Flask) -
     day_de = next(s for s in german if s["kind"] == "day")
     day_en = next(s for s in english if s["kind"] == "day")
     expected = {
-        "de": "Ein Techniker fährt nur für Sie los; weil Sie uns den ganzen Tag lassen, "
+        "de": "Ein Monteur fährt nur für Sie los; weil Sie uns den ganzen Tag lassen, "
         "sparen Sie zusätzlich 4 €.",
         "en": "A technician drives out just for you; because you leave us the whole day, "
         "you save another €4.",

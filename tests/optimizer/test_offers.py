@@ -209,6 +209,9 @@ def test_offer_windows_add_half_days_the_whole_day_and_the_week():
         ("week", TimeWindow(hm(8), hm(16))),
     ]
     assert [w.kind for w in offer_windows(slots[:1])] == ["slot"]
+    # Two or three slots: a half day would be a single slot, so there are none.
+    assert [w.kind for w in offer_windows(slots[:3])] == ["slot"] * 3 + ["day", "week"]
+    assert [w.kind for w in offer_windows(slots[:2])] == ["slot"] * 2 + ["day", "week"]
     assert [w.kind for w in offer_windows(slots, flexible=False)] == ["slot"] * 4
 
 
@@ -228,16 +231,16 @@ def test_a_whole_day_window_earns_the_flexibility_discount():
 def test_the_week_slot_picks_the_cheapest_day_of_the_week():
     """Monday has a route through mark 20 (Δ = 0), Tuesday is empty (Δ = 40 min): "any
     day this week" is Monday, with the week's 8 % flexibility (7.12 € → 7.00 €)."""
-    windows = offer_windows([TimeWindow(hm(8), hm(12)), TimeWindow(hm(12), hm(16))])
+    windows = offer_windows([TimeWindow(hm(h), hm(h + 2)) for h in (8, 10, 12, 14)])
     slots = offer_slots(request(), [tuesday(), monday()], windows, DEPOT, travel(), POLICY)
     [week] = [s for s in slots if s.kind == "week"]
     assert week.days == (TUESDAY, MONDAY)  # both lie in ISO week 10 of 2025
     assert week.day == MONDAY and week.offer.detour_seconds == 0
     assert week.offer.price.flexibility_cents == 700
-    # every other slot: 2 days × (2 slots + 2 half days + 1 day), in day and window order
-    assert [(s.day, s.kind) for s in slots[:5]] == [(TUESDAY, "slot")] * 2 + [
+    # every other slot: 2 days × (4 slots + 2 half days + 1 day), in day and window order
+    assert [(s.day, s.kind) for s in slots[:7]] == [(TUESDAY, "slot")] * 4 + [
         (TUESDAY, "half_day")] * 2 + [(TUESDAY, "day")]  # fmt: skip
-    assert len(slots) == 11
+    assert len(slots) == 15
 
 
 def test_reasons_come_in_german_and_english():
@@ -246,14 +249,14 @@ def test_reasons_come_in_german_and_english():
     offer = offer_for(request(), monday(), MORNING, DEPOT, travel(), POLICY)
     assert offer.nearest_stop_meters == km(10)
     assert offer.reason.text("de") == (
-        "Ein Techniker kommt an diesem Tag in Ihrer Nähe vorbei: nur 1 Minute Umweg."
+        "Ein Monteur kommt an diesem Tag in Ihrer Nähe vorbei: nur 1 Minute Umweg."
     )
     assert offer.reason.text("en") == (
         "A technician passes near you that day: only 1 minute of detour."
     )
     near = offer_for(request(12), monday(), MORNING, DEPOT, travel(), POLICY)
     assert near.reason.route == "nearby"
-    assert near.reason.text("de").startswith("Ein Techniker ist an diesem Tag schon 2,0 km")
+    assert near.reason.text("de").startswith("Ein Monteur ist an diesem Tag schon 2,0 km")
     assert near.reason.text("en").startswith("A technician is already 2.0 km from you")
     day = offer_for(request(), monday(), TimeWindow(hm(8), hm(16)), DEPOT, travel(), POLICY,
                     "day")  # fmt: skip
