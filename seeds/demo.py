@@ -47,6 +47,14 @@ H = 3600
 WEEKDAYS_7_TO_16 = {str(d): [7 * H, 16 * H + 1800] for d in range(5)}
 WEEKDAYS_8_TO_17 = {str(d): [8 * H, 17 * H] for d in range(5)}
 
+# Plain data of the firm besides its rows below, shared with `booking.bench.simulate`,
+# which runs the same firm in memory without a database.
+DEPOT_LAT, DEPOT_LON = 52.1190, 11.6290  # the workshop, Sternstraße 12
+HORIZON_DAYS = 14
+SLOT_WINDOWS = ((8 * H, 10 * H), (10 * H, 12 * H), (12 * H, 14 * H), (14 * H, 16 * H))
+# Every technician's lunch: 30 minutes, starting between 11:30 and 13:00.
+LUNCH_EARLIEST_S, LUNCH_LATEST_S, LUNCH_DURATION_S = 11 * H + 1800, 13 * H, 1800
+
 
 @dataclass(frozen=True)
 class District:
@@ -349,11 +357,11 @@ def create_business() -> Business:
         address="Sternstraße 12, 39104 Magdeburg",
         phone="0391 555 0123",
         email="termine@sanitaer-elbe.example",
-        depot_lat=52.1190,
-        depot_lon=11.6290,
+        depot_lat=DEPOT_LAT,
+        depot_lon=DEPOT_LON,
         timezone="Europe/Berlin",
-        horizon_days=14,
-        slot_windows=[[8 * H, 10 * H], [10 * H, 12 * H], [12 * H, 14 * H], [14 * H, 16 * H]],
+        horizon_days=HORIZON_DAYS,
+        slot_windows=[list(window) for window in SLOT_WINDOWS],
         pricing=PricingPolicy().to_dict(),
     )
     db.session.add(business)
@@ -388,9 +396,9 @@ def create_business() -> Business:
                 end_lat=lat,
                 end_lon=lon,
                 working_hours=hours,
-                lunch_earliest_s=11 * H + 1800,
-                lunch_latest_s=13 * H,
-                lunch_duration_s=1800,
+                lunch_earliest_s=LUNCH_EARLIEST_S,
+                lunch_latest_s=LUNCH_LATEST_S,
+                lunch_duration_s=LUNCH_DURATION_S,
             )
         )
     db.session.flush()
@@ -461,6 +469,13 @@ def seed_appointments(business: Business, first_day: date, days: int, rng: rando
     return booked
 
 
+def customer_location(district: District, rng: random.Random) -> tuple[float, float]:
+    """A customer's (lat, lon), spread about 1.5 km around the district centre."""
+    lat = round(district.lat + rng.uniform(-0.012, 0.012), 5)
+    lon = round(district.lon + rng.uniform(-0.02, 0.02), 5)
+    return lat, lon
+
+
 def _customer_request(
     business: Business, service: ServiceType, district: District, day: date, rng: random.Random
 ) -> Appointment:
@@ -471,16 +486,17 @@ def _customer_request(
         phone=f"0391 {rng.randrange(200, 999)} {rng.randrange(1000, 9999)}",
         email=f"{name.split()[0].lower()}.{rng.randrange(10, 99)}@example.de",
     )
-    # Spread customers about 1.5 km around the district centre.
+    street = f"{rng.choice(district.streets)} {rng.randrange(1, 120)}"
+    lat, lon = customer_location(district, rng)  # after the street: the same random stream
     return Appointment(
         business_id=business.id,
         customer=customer,
         service=service,
-        street=f"{rng.choice(district.streets)} {rng.randrange(1, 120)}",
+        street=street,
         postcode=district.postcode,
         city=district.city,
-        lat=round(district.lat + rng.uniform(-0.012, 0.012), 5),
-        lon=round(district.lon + rng.uniform(-0.02, 0.02), 5),
+        lat=lat,
+        lon=lon,
         geo_precision="house",
         day=day,
         status=AppointmentStatus.CONFIRMED,
