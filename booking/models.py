@@ -72,6 +72,9 @@ class Business(TimestampMixin, db.Model):
     slot_windows: Mapped[list[list[int]]] = mapped_column(JSON)
     # optimizer.pricing.PricingPolicy.to_dict()
     pricing: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Customers may reschedule or cancel online until this many hours before their window
+    # starts (business-local time); after that they call.
+    cancel_cutoff_hours: Mapped[int] = mapped_column(default=24, server_default="24")
 
     technicians: Mapped[list[Technician]] = relationship(
         back_populates="business", order_by="Technician.id"
@@ -186,6 +189,10 @@ class Appointment(TimestampMixin, db.Model):
     notes: Mapped[str] = mapped_column(Text, default="")
     manage_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_manage_token)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The customer's language at booking ("de" or "en"): every email about it uses it.
+    language: Mapped[str] = mapped_column(String(8), default="de", server_default="de")
+    # The calendar file's SEQUENCE: 0 at booking, one more with every reschedule or cancel.
+    calendar_sequence: Mapped[int] = mapped_column(default=0, server_default="0")
 
     customer: Mapped[Customer] = relationship()
     service: Mapped[ServiceType] = relationship()
