@@ -2,7 +2,7 @@
 
     python -m booking.bench simulate --seed 1 [--days 20] [--requests-per-day 32]
         [--shares 25,50,75] [--buffer-min 30] [--plan-seconds 1] [--cost-per-km 0.30]
-        [--cost-per-hour 60] [--json OUT]
+        [--cost-per-hour 60] [--pricing FILE] [--json OUT]
 
 The demo firm of `seeds.demo` (5 technicians with their skills, shifts, start points and
 lunch; 9 services; the districts of Magdeburg and surroundings; the 2-hour slot windows;
@@ -31,17 +31,20 @@ earlier slot. Nothing offered: the request is turned away (not served).
 technician and day, plus a fixed lunch block at the earliest lunch start. A slot (day,
 2-hour window) is free when some qualified technician has the job's duration plus the
 travel buffer (`--buffer-min`) free in a block that starts inside the window and ends
-by the shift end; the booking takes the earliest such block (the first technician in
-roster order on ties). One price for all slots: base + travel fee, no discount. So a
-price-sensitive customer's cheapest slot is every slot and the tie-break makes them
-choose like the others: (A) does not depend on the share and runs once. Each evening
-the next day's bookings are planned from scratch by `optimizer.planner.plan_day`
-(arrival windows = the booked 2-hour windows, any qualified technician); a job the
-plan drops counts as not served.
+by the shift end (the window promises the arrival, so the block may run past it: a
+2-hour gas boiler service plus buffer could never fit inside a 2-hour window); the
+booking takes the earliest such block (the first technician in roster order on ties).
+One price for all slots: base + travel fee, no discount. So a price-sensitive
+customer's cheapest slot is every slot and the tie-break makes them choose like the
+others: (A) does not depend on the share and runs once. Each evening the next day's
+bookings are planned from scratch by `optimizer.planner.plan_day` (arrival windows =
+the booked 2-hour windows, any qualified technician); a job the plan drops counts as
+not served.
 
 (B) KombiTermin: for each request, `optimizer.offers.offer_slots` over the routes in
 force of the next 10 working days, with the slot windows and the flexible ones
-(half day, day, week) of `offer_windows`, priced by the default `PricingPolicy`.
+(half day, day, week) of `offer_windows`, priced by the default `PricingPolicy` (or the
+one in `--pricing FILE`, to measure an alternative).
 The chosen offer is booked by inserting the job at the offered position
 (`Route.with_job`) and re-checked with `check_route`. Each evening the next day is
 re-planned by `plan_day` warm-started from the routes in force (never worse, never
