@@ -17,6 +17,11 @@ def _flag(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _optional_float(name: str) -> float | None:
+    value = os.environ.get(name, "").strip()
+    return float(value) if value else None
+
+
 def _default_geodata_dir() -> str:
     # Beside a checkout, the shared data folder holds GeoNames postcodes for offline use.
     shared = PROJECT_ROOT.parent / "shared" / "geodata"
@@ -38,6 +43,21 @@ def config_from_env(instance_path: str) -> dict[str, Any]:
         "GEOCODER": os.environ.get("GEOCODER", "postcode"),
         "NOMINATIM_URL": os.environ.get("NOMINATIM_URL", "https://nominatim.openstreetmap.org"),
         "GEODATA_DIR": os.environ.get("GEODATA_DIR", _default_geodata_dir()),
+        "PHOTON_URL": os.environ.get("PHOTON_URL", "https://photon.komoot.io"),
+        "GEOCODER_USER_AGENT": os.environ.get("GEOCODER_USER_AGENT", "KombiTermin/0.1"),
+        "GEOCODER_TIMEOUT_S": float(os.environ.get("GEOCODER_TIMEOUT_S", "5")),
+        "GEOCODER_MIN_DELAY_S": float(os.environ.get("GEOCODER_MIN_DELAY_S", "1")),
+        "GEOCODER_PAUSE_S": float(os.environ.get("GEOCODER_PAUSE_S", "30")),
+        # Empty: cached addresses never expire (unknown ones are asked again after a day).
+        "GEOCODER_CACHE_MAX_AGE_DAYS": _optional_float("GEOCODER_CACHE_MAX_AGE_DAYS"),
+        # Flask-Limiter reads the RATELIMIT_* keys it knows; SEARCH and BOOKING are ours.
+        "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", default=True),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_SEARCH": os.environ.get("RATELIMIT_SEARCH", "30 per minute"),
+        "RATELIMIT_BOOKING": os.environ.get("RATELIMIT_BOOKING", "10 per minute"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # How many reverse proxies in front set X-Forwarded-For (0: none, the peer is the client)
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "TRAVEL_PROVIDER": os.environ.get("TRAVEL_PROVIDER", "geodesic"),
         "OSRM_URL": os.environ.get("OSRM_URL", "http://127.0.0.1:5001"),
         "OSRM_TIMEOUT_S": float(os.environ.get("OSRM_TIMEOUT_S", "10")),

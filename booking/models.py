@@ -75,6 +75,13 @@ class Business(TimestampMixin, db.Model):
     # Customers may reschedule or cancel online until this many hours before their window
     # starts (business-local time); after that they call.
     cancel_cutoff_hours: Mapped[int] = mapped_column(default=24, server_default="24")
+    # Service area: addresses within this straight-line radius of the depot, or in one of
+    # these postcodes, are served; with neither set, every address is.
+    service_radius_km: Mapped[float | None]
+    service_postcodes: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # The firm's own words on the start page, below the heading
+    intro_de: Mapped[str] = mapped_column(Text, default="", server_default="")
+    intro_en: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     technicians: Mapped[list[Technician]] = relationship(
         back_populates="business", order_by="Technician.id"
@@ -187,6 +194,11 @@ class Appointment(TimestampMixin, db.Model):
     detour_s: Mapped[int]
     standalone_s: Mapped[int]
     notes: Mapped[str] = mapped_column(Text, default="")
+    # How the technician gets in ("Hinterhaus, 2. OG"): on the dispatcher view and route sheet
+    access_hints: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # When the customer agreed to the processing of their data (None: booked before the
+    # consent was recorded, or entered by the firm)
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     manage_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_manage_token)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The customer's language at booking ("de" or "en"): every email about it uses it.
@@ -259,6 +271,31 @@ class RouteStop(db.Model):
     day_plan: Mapped[DayPlan] = relationship(back_populates="stops")
     technician: Mapped[Technician] = relationship()
     appointment: Mapped[Appointment] = relationship(back_populates="stop")
+
+
+class GeocodeCacheEntry(db.Model):
+    """One geocoder's answer to one normalised address query, kept across restarts.
+
+    `found` False records "unknown address" (its coordinates are empty). `source` names
+    the geocoder ("nominatim", "photon", "postcode"): answers of one never stand in for
+    another's.
+    """
+
+    __tablename__ = "geocode_cache"
+    __table_args__ = (UniqueConstraint("source", "query"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    # booking.services.geocoding.query_key: street|postcode|city, case- and space-folded
+    query: Mapped[str] = mapped_column(String(400))
+    found: Mapped[bool]
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    precision: Mapped[str | None] = mapped_column(String(16))
+    postcode: Mapped[str] = mapped_column(String(20), default="")
+    city: Mapped[str] = mapped_column(String(200), default="")
+    label: Mapped[str] = mapped_column(String(400), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class UserRole(enum.StrEnum):

@@ -1,8 +1,9 @@
 """Turn customer addresses into coordinates for route planning.
 
-Two sources: a Nominatim server (house-number precision, needs the network) and the
-GeoNames postcode table read through pgeocode (offline, postcode-centroid precision).
-This module takes plain values only; the Flask app decides which geocoder to build.
+Three sources: a Nominatim or a Photon server (house-number precision, needs the network)
+and the GeoNames postcode table read through pgeocode (offline, postcode-centroid
+precision). This module takes plain values only; the Flask app decides which geocoder to
+build and where its answers are cached (`booking.services.geocache`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import os
 import re
 import tempfile
 import threading
+import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -25,7 +28,7 @@ if TYPE_CHECKING:
 Precision = Literal["house", "street", "postcode"]
 PRECISIONS: tuple[str, ...] = get_args(Precision)
 
-GEOCODER_KINDS = ("postcode", "nominatim")
+GEOCODER_KINDS = ("postcode", "nominatim", "photon")
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,11 +224,75 @@ def _is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-# -------------------------------------------------------------------------- nominatim
+# ------------------------------------------------------------------ remote servers
 
 
-class NominatimGeocoder:
+def _server_parts(base_url: str, service: str) -> tuple[str, str]:
+    """(scheme, host[:port][/path]) of a server's base URL, which may carry a path prefix."""
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+        raise ValueError(
+            f"{service} URL must look like https://host[:port][/path], got {base_url!r}"
+        )
+    return parts.scheme, parts.netloc + parts.path.rstrip("/")
+
+
+class _RemoteGeocoder:
+    """What Nominatim and Photon share: geopy's client without its own retries, and
+    geopy's RateLimiter keeping `min_delay_s` between the requests of this process."""
+
+    SERVICE = ""
+
+    def __init__(self, user_agent: str, timeout_s: float, min_delay_s: float) -> None:
+        if not user_agent.strip():
+            raise ValueError(f"{self.SERVICE} needs a user agent that identifies the application")
+        if not timeout_s > 0:
+            raise ValueError(f"timeout_s must be positive, got {timeout_s!r}")
+        if not min_delay_s >= 0:
+            raise ValueError(f"min_delay_s must be zero or positive, got {min_delay_s!r}")
+        self.user_agent = user_agent
+        self.timeout_s = timeout_s
+        self.min_delay_s = min_delay_s
+
+    @staticmethod
+    def _adapter_factory() -> Any:
+        from geopy.adapters import RequestsAdapter
+
+        # geopy's requests adapter retries refused connections and read timeouts twice
+        # on its own, so a hung server would cost three times timeout_s.
+        return partial(RequestsAdapter, max_retries=0) if RequestsAdapter.is_available else None
+
+    def _rate_limited(self, search: Callable[..., Any]) -> Callable[..., Any]:
+        from geopy.extra.rate_limiter import RateLimiter
+
+        # RateLimiter's defaults retry twice with 5 s pauses and then swallow the error,
+        # returning None, which would read as "address unknown". We want a quick, loud
+        # failure so the caller can fall back to postcode centroids.
+        return RateLimiter(
+            search,
+            min_delay_seconds=self.min_delay_s,
+            max_retries=0,
+            error_wait_seconds=self.min_delay_s,
+            swallow_exceptions=False,
+        )
+
+    def _ask(self, search: Callable[[], Any]) -> Any:
+        from geopy.exc import GeopyError
+
+        try:
+            return search()
+        except GeopyError as exc:
+            raise GeocoderUnavailable(f"{self.SERVICE} request failed: {exc}") from exc
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
+            # geopy parses the reply inside the call: one we cannot interpret is a service
+            # fault, not an unknown address.
+            raise GeocoderUnavailable(f"Unexpected {self.SERVICE} reply: {exc!r}") from exc
+
+
+class NominatimGeocoder(_RemoteGeocoder):
     """Geocoding through a Nominatim server (public or self-hosted, e.g. http://127.0.0.1:8080)."""
+
+    SERVICE = "Nominatim"
 
     def __init__(
         self,
@@ -234,42 +301,20 @@ class NominatimGeocoder:
         timeout_s: float = 5.0,
         min_delay_s: float = 1.0,
     ) -> None:
-        from geopy.adapters import RequestsAdapter
-        from geopy.extra.rate_limiter import RateLimiter
         from geopy.geocoders import Nominatim
 
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
-            raise ValueError(
-                f"Nominatim URL must look like https://host[:port][/path], got {base_url!r}"
-            )
-        if not user_agent.strip():
-            raise ValueError("Nominatim needs a user agent that identifies the application")
+        scheme, domain = _server_parts(base_url, self.SERVICE)
+        super().__init__(user_agent, timeout_s, min_delay_s)
         self._client = Nominatim(
-            domain=parts.netloc + parts.path.rstrip("/"),
-            scheme=parts.scheme,
+            domain=domain,
+            scheme=scheme,
             user_agent=user_agent,
             timeout=timeout_s,
-            # geopy's requests adapter retries refused connections and read timeouts twice
-            # on its own, so a hung server would cost three times timeout_s.
-            adapter_factory=(
-                partial(RequestsAdapter, max_retries=0) if RequestsAdapter.is_available else None
-            ),
+            adapter_factory=self._adapter_factory(),
         )
-        # RateLimiter's defaults retry twice with 5 s pauses and then swallow the error,
-        # returning None, which would read as "address unknown". We want a quick, loud
-        # failure so the caller can fall back to postcode centroids.
-        self._search = RateLimiter(
-            self._client.geocode,
-            min_delay_seconds=min_delay_s,
-            max_retries=0,
-            error_wait_seconds=min_delay_s,
-            swallow_exceptions=False,
-        )
+        self._search = self._rate_limited(self._client.geocode)
 
     def geocode(self, street: str, postcode: str, city: str) -> GeocodedAddress | None:
-        from geopy.exc import GeopyError
-
         query = {
             key: value.strip()
             for key, value in (("street", street), ("postalcode", postcode), ("city", city))
@@ -278,13 +323,11 @@ class NominatimGeocoder:
         if not query:
             return None
         query["country"] = "Germany"
+        location = self._ask(lambda: self._search(query, exactly_one=True, addressdetails=True))
+        if location is None:
+            return None
         try:
-            location = self._search(query, exactly_one=True, addressdetails=True)
-            if location is None:
-                return None
             return self._to_address(location.raw, street, postcode, city)
-        except GeopyError as exc:
-            raise GeocoderUnavailable(f"Nominatim request failed: {exc}") from exc
         except (KeyError, TypeError, ValueError) as exc:
             # A reply we cannot interpret is a service fault, not an unknown address.
             raise GeocoderUnavailable(f"Unexpected Nominatim reply: {exc!r}") from exc
@@ -310,7 +353,112 @@ class NominatimGeocoder:
         )
 
 
+class PhotonGeocoder(_RemoteGeocoder):
+    """Geocoding through a Photon server (komoot's public one or self-hosted).
+
+    Photon searches free text and answers GeoJSON features. It has no structured query and
+    no country filter, so this asks for a few candidates and keeps the first German one,
+    preferring one in the postcode the customer gave. A candidate coarser than a street
+    (a town, a district) counts only when it lies in that postcode; otherwise the address
+    is unknown, as with Nominatim's structured search.
+    """
+
+    SERVICE = "Photon"
+    CANDIDATES = 5
+
+    def __init__(
+        self,
+        base_url: str,
+        user_agent: str,
+        timeout_s: float = 5.0,
+        min_delay_s: float = 1.0,
+        language: str = "de",
+    ) -> None:
+        from geopy.geocoders import Photon
+
+        scheme, domain = _server_parts(base_url, self.SERVICE)
+        super().__init__(user_agent, timeout_s, min_delay_s)
+        self.language = language
+        self._client = Photon(
+            domain=domain,
+            scheme=scheme,
+            user_agent=user_agent,
+            timeout=timeout_s,
+            adapter_factory=self._adapter_factory(),
+        )
+        self._search = self._rate_limited(self._client.geocode)
+
+    def geocode(self, street: str, postcode: str, city: str) -> GeocodedAddress | None:
+        text = _format_label(street, postcode, city)
+        if not text:
+            return None
+        locations = self._ask(
+            lambda: self._search(
+                text, exactly_one=False, limit=self.CANDIDATES, language=self.language
+            )
+        )
+        try:
+            features = [location.raw for location in locations or []]
+            return self._pick(features, street, postcode.strip(), city)
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
+            raise GeocoderUnavailable(f"Unexpected Photon reply: {exc!r}") from exc
+
+    @classmethod
+    def _pick(
+        cls, features: list[dict[str, Any]], street: str, postcode: str, city: str
+    ) -> GeocodedAddress | None:
+        german = [
+            f
+            for f in features
+            if str((f.get("properties") or {}).get("countrycode", "DE")).upper() == "DE"
+        ]
+        in_postcode = [f for f in german if f["properties"].get("postcode") == postcode]
+        for feature in in_postcode + [f for f in german if f not in in_postcode]:
+            found = cls._to_address(feature, street, postcode, city)
+            if found.precision != "postcode" or feature in in_postcode:
+                return found
+        return None
+
+    @staticmethod
+    def _to_address(
+        feature: dict[str, Any], street: str, postcode: str, city: str
+    ) -> GeocodedAddress:
+        props: dict[str, Any] = feature["properties"]
+        lon, lat = feature["geometry"]["coordinates"][:2]
+        house = props.get("housenumber")
+        road = props.get("street")
+        if not road and (props.get("type") == "street" or props.get("osm_key") == "highway"):
+            road = props.get("name")  # the feature is the street itself
+        precision: Precision = "house" if house and road else "street" if road else "postcode"
+        found_postcode = str(props.get("postcode") or "")
+        found_city = str(
+            next((props[k] for k in ("city", "town", "village", "locality") if props.get(k)), "")
+            or city.strip()
+        )
+        found_street = f"{road} {house}" if precision == "house" else road or street
+        return GeocodedAddress(
+            lat=float(lat),
+            lon=float(lon),
+            precision=precision,
+            postcode=found_postcode or postcode,
+            city=found_city,
+            label=_format_label(found_street, found_postcode or postcode, found_city),
+        )
+
+
 # ----------------------------------------------------------------------- composition
+
+
+def query_key(street: str, postcode: str, city: str) -> str:
+    """The normalised query that caches are keyed by: case, spacing and the spaces inside
+    a postcode do not make a new address."""
+    return "|".join(
+        (
+            " ".join(street.casefold().split()),
+            "".join(postcode.split()),
+            " ".join(city.casefold().split()),
+        )
+    )
 
 
 class FallbackGeocoder:
@@ -328,40 +476,79 @@ class FallbackGeocoder:
             return self.fallback.geocode(street, postcode, city)
 
 
-class CachingGeocoder:
-    """Remembers answers, including "unknown", for the most recent `max_entries` addresses."""
+class PausingGeocoder:
+    """After `inner` was unavailable, answer GeocoderUnavailable at once for `pause_s`
+    seconds instead of asking it: a server that is down would otherwise cost every
+    customer the full timeout before the fallback answers."""
 
-    def __init__(self, inner: Geocoder, max_entries: int = 10_000) -> None:
-        if max_entries < 1:
-            raise ValueError(f"max_entries must be at least 1, got {max_entries}")
+    def __init__(
+        self, inner: Geocoder, pause_s: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        if not pause_s >= 0:
+            raise ValueError(f"pause_s must be zero or positive, got {pause_s!r}")
         self.inner = inner
-        self.max_entries = max_entries
-        self._entries: OrderedDict[tuple[str, str, str], GeocodedAddress | None] = OrderedDict()
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def _key(street: str, postcode: str, city: str) -> tuple[str, str, str]:
-        return (
-            " ".join(street.casefold().split()),
-            "".join(postcode.split()),
-            " ".join(city.casefold().split()),
-        )
+        self.pause_s = pause_s
+        self._clock = clock
+        self._paused_until = -math.inf
 
     def geocode(self, street: str, postcode: str, city: str) -> GeocodedAddress | None:
-        key = self._key(street, postcode, city)
+        if self._clock() < self._paused_until:
+            raise GeocoderUnavailable("paused after the last failure")
+        try:
+            return self.inner.geocode(street, postcode, city)
+        except GeocoderUnavailable:
+            self._paused_until = self._clock() + self.pause_s
+            raise
+
+
+class CachingGeocoder:
+    """Remembers answers, including "unknown", for the most recent `max_entries` addresses,
+    each for at most `max_age_s` seconds (None: as long as it is among them)."""
+
+    def __init__(
+        self,
+        inner: Geocoder,
+        max_entries: int = 10_000,
+        max_age_s: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if max_entries < 1:
+            raise ValueError(f"max_entries must be at least 1, got {max_entries}")
+        if max_age_s is not None and not max_age_s > 0:
+            raise ValueError(f"max_age_s must be positive or None, got {max_age_s!r}")
+        self.inner = inner
+        self.max_entries = max_entries
+        self.max_age_s = max_age_s
+        self._clock = clock
+        self._entries: OrderedDict[str, tuple[float, GeocodedAddress | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def geocode(self, street: str, postcode: str, city: str) -> GeocodedAddress | None:
+        key = query_key(street, postcode, city)
         with self._lock:
             if key in self._entries:
-                self._entries.move_to_end(key)
-                return self._entries[key]
+                stored_at, result = self._entries[key]
+                if self.max_age_s is None or self._clock() - stored_at < self.max_age_s:
+                    self._entries.move_to_end(key)
+                    return result
+                del self._entries[key]
         # The lock is not held here so a slow lookup does not block other addresses;
         # two threads asking for the same new address may both ask the inner geocoder.
         result = self.inner.geocode(street, postcode, city)
         with self._lock:
-            self._entries[key] = result
+            self._entries[key] = (self._clock(), result)
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
         return result
+
+
+def _no_store(source: str, geocoder: Geocoder) -> Geocoder:
+    return geocoder
+
+
+# The in-memory caches in front of the persistent one forget after an hour.
+MEMORY_MAX_AGE_S = 3600.0
 
 
 def build_geocoder(
@@ -370,16 +557,41 @@ def build_geocoder(
     source_dir: Path | None,
     cache_dir: Path,
     nominatim_url: str | None = None,
+    photon_url: str | None = None,
     user_agent: str = "KombiTermin",
     timeout_s: float = 5.0,
+    min_delay_s: float = 1.0,
+    pause_s: float = 30.0,
+    store: Callable[[str, Geocoder], Geocoder] = _no_store,
+    memory_max_age_s: float | None = MEMORY_MAX_AGE_S,
 ) -> Geocoder:
-    """Build the geocoder named by configuration: "postcode" or "nominatim"."""
-    postcode = PostcodeGeocoder(source_dir, cache_dir)
+    """Build the geocoder named by configuration: "postcode", "nominatim" or "photon".
+
+    `store(source, geocoder)` may wrap each source in a persistent cache (the app's
+    database); answers are kept per source, so postcode centroids handed out while the
+    server was down never stand in for the server's own answer later. In front of each
+    sits an in-memory cache that forgets after `memory_max_age_s`, so that an expiry in
+    the persistent cache takes effect. A server that failed is left alone for `pause_s`
+    seconds, and the postcode centroids answer meanwhile.
+    """
+
+    def cached(source: str, geocoder: Geocoder) -> Geocoder:
+        return CachingGeocoder(store(source, geocoder), max_age_s=memory_max_age_s)
+
+    postcode = cached("postcode", PostcodeGeocoder(source_dir, cache_dir))
     if kind == "postcode":
-        return CachingGeocoder(postcode)
+        return postcode
+    remote: Geocoder
     if kind == "nominatim":
         if not nominatim_url:
             raise ValueError('Geocoder kind "nominatim" needs nominatim_url')
-        nominatim = NominatimGeocoder(nominatim_url, user_agent, timeout_s=timeout_s)
-        return CachingGeocoder(FallbackGeocoder(nominatim, postcode))
-    raise ValueError(f"Unknown geocoder kind {kind!r}; valid kinds: {', '.join(GEOCODER_KINDS)}")
+        remote = NominatimGeocoder(nominatim_url, user_agent, timeout_s, min_delay_s)
+    elif kind == "photon":
+        if not photon_url:
+            raise ValueError('Geocoder kind "photon" needs photon_url')
+        remote = PhotonGeocoder(photon_url, user_agent, timeout_s, min_delay_s)
+    else:
+        raise ValueError(
+            f"Unknown geocoder kind {kind!r}; valid kinds: {', '.join(GEOCODER_KINDS)}"
+        )
+    return FallbackGeocoder(cached(kind, PausingGeocoder(remote, pause_s)), postcode)

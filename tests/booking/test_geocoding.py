@@ -1,18 +1,13 @@
-"""Tests for booking.services.geocoding: pgeocode postcodes, Nominatim over HTTP, composition."""
+"""Tests for booking.services.geocoding: pgeocode postcodes, Nominatim and Photon over HTTP
+(local servers, see `tests/booking/geoservers.py`), composition."""
 
 from __future__ import annotations
 
-import json
 import math
 import socket
-import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pgeocode
 import pytest
@@ -23,8 +18,17 @@ from booking.services.geocoding import (
     GeocodedAddress,
     GeocoderUnavailable,
     NominatimGeocoder,
+    PausingGeocoder,
+    PhotonGeocoder,
     PostcodeGeocoder,
     build_geocoder,
+    query_key,
+)
+from tests.booking.geoservers import (
+    BREITER_WEG_10_PHOTON,
+    FakeServer,
+    photon_answer,
+    photon_feature,
 )
 
 
@@ -218,54 +222,6 @@ def test_postcode_leaves_pgeocode_storage_dir_alone(source_dir: Path, cache_dir:
 # ------------------------------------------------------------------ Nominatim (HTTP)
 
 
-@dataclass
-class FakeNominatim:
-    """A local HTTP server speaking just enough of Nominatim's /search API."""
-
-    url: str
-    status: int = 200
-    body: Any = field(default_factory=list)
-    delay_s: float = 0.0
-    requests: list[tuple[str, dict[str, list[str]], str]] = field(default_factory=list)
-
-
-@pytest.fixture
-def nominatim_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeNominatim]:
-    # A proxy configured in the environment must not intercept calls to 127.0.0.1.
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    state: FakeNominatim
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            parts = urlsplit(self.path)
-            state.requests.append((parts.path, parse_qs(parts.query), self.headers["User-Agent"]))
-            time.sleep(state.delay_s)
-            payload = json.dumps(state.body).encode()
-            try:
-                self.send_response(state.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the timeout test's client has hung up already, as intended
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state = FakeNominatim(url=f"http://127.0.0.1:{server.server_address[1]}")
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
 BREITER_WEG_10 = {
     "place_id": 123,
     "licence": "Data © OpenStreetMap contributors, ODbL 1.0. http://osm.org/copyright",
@@ -300,7 +256,7 @@ def nominatim(url: str, timeout_s: float = 2.0) -> NominatimGeocoder:
 
 
 def test_nominatim_sends_structured_query_and_reads_house(
-    nominatim_server: FakeNominatim,
+    nominatim_server: FakeServer,
 ) -> None:
     """The structured fields reach /search and a house_number yields precision "house"."""
     nominatim_server.body = [BREITER_WEG_10]
@@ -329,7 +285,7 @@ def test_nominatim_sends_structured_query_and_reads_house(
     assert user_agent == "KombiTermin-tests"
 
 
-def test_nominatim_base_url_path_is_kept(nominatim_server: FakeNominatim) -> None:
+def test_nominatim_base_url_path_is_kept(nominatim_server: FakeServer) -> None:
     """A server below a path prefix (https://host/nominatim) is queried at prefix/search."""
     nominatim(nominatim_server.url + "/nominatim/").geocode("", "39104", "")
     assert nominatim_server.requests[0][0] == "/nominatim/search"
@@ -347,7 +303,7 @@ def test_nominatim_base_url_path_is_kept(nominatim_server: FakeNominatim) -> Non
     ],
 )
 def test_nominatim_precision_without_house_number(
-    nominatim_server: FakeNominatim, address: dict[str, str], precision: str, label: str
+    nominatim_server: FakeServer, address: dict[str, str], precision: str, label: str
 ) -> None:
     """A road without house number is "street"; neither road nor number is "postcode"."""
     nominatim_server.body = [BREITER_WEG_10 | {"address": address}]
@@ -358,13 +314,13 @@ def test_nominatim_precision_without_house_number(
     assert (result.precision, result.label) == (precision, label)
 
 
-def test_nominatim_empty_answer_is_unknown(nominatim_server: FakeNominatim) -> None:
+def test_nominatim_empty_answer_is_unknown(nominatim_server: FakeServer) -> None:
     """An empty JSON list from /search means the address is unknown."""
     nominatim_server.body = []
     assert nominatim(nominatim_server.url).geocode("Nirgendwo 1", "39104", "Magdeburg") is None
 
 
-def test_nominatim_server_error_is_unavailable(nominatim_server: FakeNominatim) -> None:
+def test_nominatim_server_error_is_unavailable(nominatim_server: FakeServer) -> None:
     """HTTP 500 raises GeocoderUnavailable (with geopy's error as cause), without retrying."""
     nominatim_server.status = 500
     nominatim_server.body = {"error": "internal"}
@@ -376,7 +332,7 @@ def test_nominatim_server_error_is_unavailable(nominatim_server: FakeNominatim) 
     assert len(nominatim_server.requests) == 1
 
 
-def test_nominatim_timeout_is_unavailable(nominatim_server: FakeNominatim) -> None:
+def test_nominatim_timeout_is_unavailable(nominatim_server: FakeServer) -> None:
     """A reply slower than timeout_s raises GeocoderUnavailable after a single request."""
     nominatim_server.delay_s = 0.5
     with pytest.raises(GeocoderUnavailable):
@@ -384,7 +340,7 @@ def test_nominatim_timeout_is_unavailable(nominatim_server: FakeNominatim) -> No
     assert len(nominatim_server.requests) == 1
 
 
-def test_nominatim_malformed_reply_is_unavailable(nominatim_server: FakeNominatim) -> None:
+def test_nominatim_malformed_reply_is_unavailable(nominatim_server: FakeServer) -> None:
     """A result without usable coordinates is a service fault, not an unknown address."""
     nominatim_server.body = [{"lat": "north", "lon": "11.6", "address": {}}]
     with pytest.raises(GeocoderUnavailable):
@@ -408,6 +364,181 @@ def test_nominatim_rejects_bad_urls(url: str) -> None:
     """Base URLs without http(s) scheme and host are refused at construction."""
     with pytest.raises(ValueError, match="Nominatim URL"):
         nominatim(url)
+
+
+# --------------------------------------------------------------------- Photon (HTTP)
+
+
+def photon(url: str, timeout_s: float = 2.0, min_delay_s: float = 0.0) -> PhotonGeocoder:
+    return PhotonGeocoder(url, "KombiTermin-tests", timeout_s=timeout_s, min_delay_s=min_delay_s)
+
+
+def test_photon_sends_free_text_and_reads_house(photon_server: FakeServer) -> None:
+    """The address goes to /api as one line of text, in German, asking for five candidates;
+    a feature with house number and street yields precision "house"."""
+    photon_server.body = photon_answer(BREITER_WEG_10_PHOTON)
+
+    result = photon(photon_server.url).geocode("Breiter Weg 10", "39104", "Magdeburg")
+
+    assert result == GeocodedAddress(
+        lat=52.1271,
+        lon=11.6351,
+        precision="house",
+        postcode="39104",
+        city="Magdeburg",
+        label="Breiter Weg 10, 39104 Magdeburg",
+    )
+    [(path, params, user_agent)] = photon_server.requests
+    assert path == "/api"
+    assert params == {
+        "q": ["Breiter Weg 10, 39104 Magdeburg"],
+        "limit": ["5"],
+        "lang": ["de"],
+    }
+    assert user_agent == "KombiTermin-tests"
+
+
+def test_photon_base_url_path_is_kept(photon_server: FakeServer) -> None:
+    """A self-hosted server below a path prefix (http://host/photon) is asked at prefix/api."""
+    photon(photon_server.url + "/photon/").geocode("", "39104", "Magdeburg")
+    assert photon_server.requests[0][0] == "/photon/api"
+
+
+def test_photon_street_feature_is_street_precision(photon_server: FakeServer) -> None:
+    """A feature that is the street itself (type "street", its name the street's) is
+    "street"; the customer's house number stays in the street they typed."""
+    photon_server.body = photon_answer(
+        photon_feature(
+            52.127, 11.635, type="street", osm_key="highway", name="Breiter Weg",
+            postcode="39104", city="Magdeburg",
+        )
+    )  # fmt: skip
+
+    result = photon(photon_server.url).geocode("Breiter Weg 999", "39104", "Magdeburg")
+
+    assert result is not None
+    assert (result.precision, result.label) == ("street", "Breiter Weg, 39104 Magdeburg")
+
+
+def test_photon_prefers_a_candidate_in_the_given_postcode(photon_server: FakeServer) -> None:
+    """Of two German "Breiter Weg 10", the one in the postcode the customer gave wins, and a
+    candidate abroad is never taken."""
+    elsewhere = photon_feature(
+        51.0, 12.0, type="house", housenumber="10", street="Breiter Weg", postcode="06108",
+        city="Halle",
+    )  # fmt: skip
+    abroad = photon_feature(
+        47.0, 8.0, countrycode="CH", type="house", housenumber="10", street="Breiter Weg",
+        postcode="39104", city="Zürich",
+    )  # fmt: skip
+    photon_server.body = photon_answer(abroad, elsewhere, BREITER_WEG_10_PHOTON)
+
+    result = photon(photon_server.url).geocode("Breiter Weg 10", "39104", "Magdeburg")
+
+    assert result is not None
+    assert (result.lat, result.city) == (52.1271, "Magdeburg")
+
+
+def test_photon_only_abroad_is_unknown(photon_server: FakeServer) -> None:
+    """Candidates outside Germany only: the address is unknown (None)."""
+    photon_server.body = photon_answer(
+        photon_feature(48.2, 16.4, countrycode="AT", type="city", name="Wien", postcode="1010")
+    )
+    assert photon(photon_server.url).geocode("Ring 1", "39104", "Wien") is None
+
+
+@pytest.mark.parametrize(
+    ("postcode_of_feature", "expected"),
+    [("39104", "postcode"), ("39999", None), (None, None)],
+    ids=["same-postcode", "other-postcode", "no-postcode"],
+)
+def test_photon_coarse_answer_counts_only_in_the_given_postcode(
+    photon_server: FakeServer, postcode_of_feature: str | None, expected: str | None
+) -> None:
+    """A town or district (no street) stands for the address only when it lies in the
+    postcode given: then precision "postcode"; otherwise the address is unknown."""
+    properties = {"type": "city", "name": "Magdeburg", "city": "Magdeburg"}
+    if postcode_of_feature:
+        properties["postcode"] = postcode_of_feature
+    photon_server.body = photon_answer(photon_feature(52.13, 11.62, **properties))
+
+    result = photon(photon_server.url).geocode("Nirgendwo 1", "39104", "Magdeburg")
+
+    assert (result.precision if result else None) == expected
+
+
+def test_photon_empty_answer_is_unknown(photon_server: FakeServer) -> None:
+    """An empty FeatureCollection means the address is unknown."""
+    assert photon(photon_server.url).geocode("Nirgendwo 1", "39104", "Magdeburg") is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"error": "no features"},
+        photon_answer({"type": "Feature", "geometry": {}, "properties": {}}),
+        photon_answer(photon_feature("north", 11.6, type="house", housenumber="1", street="X")),  # type: ignore[arg-type]
+    ],
+    ids=["no-features-key", "no-coordinates", "latitude-not-a-number"],
+)
+def test_photon_malformed_reply_is_unavailable(photon_server: FakeServer, body: Any) -> None:
+    """A reply we cannot read is a service fault, not an unknown address."""
+    photon_server.body = body
+    with pytest.raises(GeocoderUnavailable):
+        photon(photon_server.url).geocode("Breiter Weg 10", "39104", "Magdeburg")
+
+
+def test_photon_server_error_is_unavailable_without_retry(photon_server: FakeServer) -> None:
+    """HTTP 502 raises GeocoderUnavailable after exactly one request."""
+    photon_server.status = 502
+    with pytest.raises(GeocoderUnavailable) as info:
+        photon(photon_server.url).geocode("Breiter Weg 10", "39104", "Magdeburg")
+    assert info.value.__cause__ is not None
+    assert len(photon_server.requests) == 1
+
+
+def test_photon_timeout_is_unavailable(photon_server: FakeServer) -> None:
+    """A reply slower than timeout_s raises GeocoderUnavailable after a single request."""
+    photon_server.delay_s = 0.5
+    with pytest.raises(GeocoderUnavailable):
+        photon(photon_server.url, timeout_s=0.1).geocode("Breiter Weg 10", "39104", "")
+    assert len(photon_server.requests) == 1
+
+
+def test_photon_keeps_the_minimum_delay_between_requests(photon_server: FakeServer) -> None:
+    """With min_delay_s=0.3, three lookups take at least 0.6 s: the rate limiter waits
+    before the second and the third request (public servers allow about one a second)."""
+    photon_server.body = photon_answer(BREITER_WEG_10_PHOTON)
+    geocoder = photon(photon_server.url, min_delay_s=0.3)
+    started = time.monotonic()
+    for number in range(3):
+        geocoder.geocode(f"Breiter Weg {number}", "39104", "Magdeburg")
+    assert time.monotonic() - started >= 0.6
+    assert len(photon_server.requests) == 3
+
+
+@pytest.mark.parametrize("url", ["photon.example", "ftp://example.org", "http://"])
+def test_photon_rejects_bad_urls(url: str) -> None:
+    """Base URLs without http(s) scheme and host are refused at construction."""
+    with pytest.raises(ValueError, match="Photon URL"):
+        photon(url)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"user_agent": " "}, "user agent"),
+        ({"timeout_s": 0}, "timeout_s must be positive"),
+        ({"min_delay_s": -1}, "min_delay_s must be zero or positive"),
+    ],
+)
+def test_remote_geocoders_check_their_settings(changes: dict[str, Any], message: str) -> None:
+    """An empty user agent, a zero timeout or a negative delay is refused at construction."""
+    settings: dict[str, Any] = {"user_agent": "KombiTermin-tests", "timeout_s": 1.0,
+                                "min_delay_s": 0.0} | changes  # fmt: skip
+    for kind in (PhotonGeocoder, NominatimGeocoder):
+        with pytest.raises(ValueError, match=message):
+            kind("http://127.0.0.1:9", **settings)
 
 
 # -------------------------------------------------------------------- composition
@@ -504,7 +635,7 @@ def test_build_postcode(source_dir: Path, cache_dir: Path) -> None:
 
 
 def test_build_nominatim_falls_back_to_postcodes(
-    source_dir: Path, cache_dir: Path, nominatim_server: FakeNominatim
+    source_dir: Path, cache_dir: Path, nominatim_server: FakeServer
 ) -> None:
     """Kind "nominatim" answers from postcode centroids while the server returns 500."""
     nominatim_server.status = 500
@@ -533,3 +664,102 @@ def test_build_nominatim_needs_url(tmp_path: Path) -> None:
     """Kind "nominatim" without a URL raises ValueError."""
     with pytest.raises(ValueError, match="nominatim_url"):
         build_geocoder("nominatim", source_dir=None, cache_dir=tmp_path)
+
+
+def test_build_photon_falls_back_to_postcodes(
+    source_dir: Path, cache_dir: Path, photon_server: FakeServer
+) -> None:
+    """Kind "photon" answers from postcode centroids while the server returns 500; a second
+    lookup within the pause does not ask the server again."""
+    photon_server.status = 500
+    geocoder = build_geocoder(
+        "photon",
+        source_dir=source_dir,
+        cache_dir=cache_dir,
+        photon_url=photon_server.url,
+        timeout_s=2.0,
+        min_delay_s=0.0,
+    )
+
+    first = geocoder.geocode("Breiter Weg 10", "39104", "Magdeburg")
+    second = geocoder.geocode("Breiter Weg 12", "39104", "Magdeburg")
+
+    assert first is not None and second is not None
+    assert (first.precision, first.lat, first.lon) == ("postcode", 52.1243, 11.6322)
+    assert len(photon_server.requests) == 1
+
+
+def test_build_photon_needs_url(tmp_path: Path) -> None:
+    """Kind "photon" without a URL raises ValueError."""
+    with pytest.raises(ValueError, match="photon_url"):
+        build_geocoder("photon", source_dir=None, cache_dir=tmp_path)
+
+
+def test_build_stores_each_source_apart(source_dir: Path, cache_dir: Path) -> None:
+    """The persistent store wraps the remote geocoder and the postcode fallback separately,
+    each under its own name, so a fallback answer never stands in for the server's."""
+    names: list[str] = []
+
+    def store(name: str, geocoder: Any) -> Any:
+        names.append(name)
+        return geocoder
+
+    build_geocoder("postcode", source_dir=source_dir, cache_dir=cache_dir, store=store)
+    build_geocoder(
+        "nominatim", source_dir=source_dir, cache_dir=cache_dir, store=store,
+        nominatim_url="http://127.0.0.1:9",
+    )  # fmt: skip
+    assert names == ["postcode", "postcode", "nominatim"]
+
+
+def test_query_key_folds_case_and_spacing() -> None:
+    """Case, repeated spaces and spaces inside the postcode make no new query."""
+    assert query_key(" Breiter  WEG 10", "39 104", "magdeburg ") == (
+        "breiter weg 10|39104|magdeburg"
+    )
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_pausing_geocoder_skips_a_failed_server_for_a_while() -> None:
+    """After GeocoderUnavailable, the next 30 s answer "unavailable" without asking; at
+    30 s the server is asked again, and it is asked as long as it answers."""
+    inner = StubGeocoder(GeocoderUnavailable("down"), MAGDEBURG, None)
+    clock = Clock()
+    pausing = PausingGeocoder(inner, pause_s=30, clock=clock)
+
+    with pytest.raises(GeocoderUnavailable, match="down"):
+        pausing.geocode("", "39104", "")
+    clock.now += 29.9
+    with pytest.raises(GeocoderUnavailable, match="paused"):
+        pausing.geocode("", "39104", "")
+    assert len(inner.calls) == 1
+    clock.now += 0.1
+    assert pausing.geocode("", "39104", "") is MAGDEBURG
+    assert pausing.geocode("", "39108", "") is None
+    assert len(inner.calls) == 3
+
+
+def test_pausing_geocoder_refuses_a_negative_pause() -> None:
+    with pytest.raises(ValueError, match="pause_s"):
+        PausingGeocoder(StubGeocoder(), pause_s=-1)
+
+
+def test_cache_forgets_after_max_age() -> None:
+    """With max_age_s=60, an answer is reused for 59.9 s and asked again at 60 s."""
+    inner = StubGeocoder(MAGDEBURG, None)
+    clock = Clock()
+    cache = CachingGeocoder(inner, max_age_s=60, clock=clock)
+
+    assert cache.geocode("", "39104", "") is MAGDEBURG
+    clock.now += 59.9
+    assert cache.geocode("", "39104", "") is MAGDEBURG
+    clock.now += 0.1
+    assert cache.geocode("", "39104", "") is None
+    assert len(inner.calls) == 2
