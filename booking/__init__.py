@@ -51,11 +51,13 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
 
     from booking.services.addresses import init_geocoder
     from booking.services.horizons import init_horizons
+    from booking.services.mail import init_mailer
     from booking.services.travel import init_travel
 
     init_travel(app)
     init_horizons(app)
     init_geocoder(app)
+    init_mailer(app)
 
     from booking import api, auth, customer, dispatch, routesheet
     from booking.cli import register_cli
