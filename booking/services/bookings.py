@@ -1,36 +1,42 @@
-"""Confirming and cancelling appointments: the promise and its proof change together.
+"""Confirming, moving and cancelling appointments: the promise and its proof change together.
 
-Every change takes the day's lock first, re-checks against the routes in force and then
-writes the appointment and its route in one transaction; on any failure it rolls back,
-so no half-written booking and no broken plan remain.
+Every change takes the day's lock first (both days' locks, in date order, to move an
+appointment), re-checks against the routes in force and then writes the appointment and
+its route in one transaction; on any failure it rolls back, so no half-written booking and
+no broken plan remain.
+
+Customers may move or cancel online until the business's cut-off (`cancel_cutoff_hours`
+before their window starts); the dispatcher is not bound by it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
+from booking import LOCALES
 from booking.extensions import db
 from booking.models import (
     Appointment,
     AppointmentStatus,
     Business,
     Customer,
+    DayPlan,
     RouteStop,
     ServiceType,
 )
-from booking.services.clock import bookable_days
-from booking.services.dayplans import load_days, lock_day, save_routes
-from booking.services.offering import bookable_windows, job_request
+from booking.services.clock import bookable_days, local_datetime
+from booking.services.dayplans import DayState, load_days, lock_day, save_routes
+from booking.services.offering import Address, bookable_windows, job_request
 from booking.services.quotes import Quote
 from booking.services.travel import travel_times
 from booking.validation import has_control_characters, is_valid_email, is_valid_phone
-from optimizer.domain import TimeWindow
+from optimizer.domain import Route, TimeWindow
 from optimizer.insertion import best_insertion
 from optimizer.offers import NEW_JOB_ID, OfferWindow
-from optimizer.schedule import check_route
+from optimizer.schedule import Schedule, check_route
 
 
 class BookingError(Exception):
@@ -65,18 +71,11 @@ class Contact:
             raise ValueError("notes must have at most 1000 characters")
 
 
-def confirm_booking(
-    business: Business, quote: Quote, contact: Contact, now: datetime
-) -> Appointment:
-    """Book the quoted slot at the quoted price if it still fits; else BookingError.
+def _check_quote(business: Business, quote: Quote, now: datetime) -> tuple[TimeWindow, ServiceType]:
+    """The quote's window and service if this business still offers them on that day.
 
     The window must be one this business offers, of the quoted kind: a signed quote from
-    before the business changed its windows is refused. A "week" quote names the day the
-    offer engine chose; it is booked like a whole day on that day, with its own discount.
-
-    Codes: "quote_invalid" (not for this business or window), "not_bookable" (day outside
-    the horizon), "service_unavailable", "slot_taken" (no longer fits).
-    """
+    before the business changed its windows is refused."""
     window = TimeWindow(quote.window_start_s, quote.window_end_s)
     offered = OfferWindow(quote.kind, window)
     if quote.business_id != business.id or offered not in bookable_windows(business):
@@ -86,6 +85,43 @@ def confirm_booking(
     service = db.session.get(ServiceType, quote.service_id)
     if service is None or service.business_id != business.id or not service.active:
         raise BookingError("service_unavailable")
+    return window, service
+
+
+def _store_price(appointment: Appointment, quote: Quote) -> None:
+    """The quoted promise and its locked price onto the appointment."""
+    appointment.day = quote.day
+    appointment.window_start_s = quote.window_start_s
+    appointment.window_end_s = quote.window_end_s
+    appointment.window_kind = quote.kind
+    appointment.price_base_cents = quote.price.base_cents
+    appointment.price_travel_fee_cents = quote.price.travel_fee_cents
+    appointment.price_discount_cents = quote.price.discount_cents
+    appointment.price_flexibility_cents = quote.price.flexibility_cents
+    appointment.price_total_cents = quote.price.total_cents
+    appointment.saving_pct = quote.price.saving_pct
+    appointment.detour_s = quote.detour_s
+    appointment.standalone_s = quote.standalone_s
+
+
+def confirm_booking(
+    business: Business, quote: Quote, contact: Contact, now: datetime, language: str = "de"
+) -> Appointment:
+    """Book the quoted slot at the quoted price if it still fits; else BookingError.
+
+    A "week" quote names the day the offer engine chose; it is booked like a whole day on
+    that day, with its own discount. A quote for moving an appointment books nothing.
+    `language` is the customer's: their emails about this appointment use it.
+
+    Codes: "quote_invalid" (not for this business or window, or for a move),
+    "not_bookable" (day outside the horizon), "service_unavailable", "slot_taken" (no
+    longer fits).
+    """
+    if quote.appointment_id is not None:
+        raise BookingError("quote_invalid")
+    if language not in LOCALES:
+        raise ValueError(f"language must be one of {LOCALES}, got {language!r}")
+    window, service = _check_quote(business, quote, now)
     try:
         plan = lock_day(business.id, quote.day)
         state = load_days(business, [quote.day])[0]
@@ -106,21 +142,11 @@ def confirm_booking(
             lat=quote.address.lat,
             lon=quote.address.lon,
             geo_precision=quote.address.precision,
-            day=quote.day,
-            window_start_s=window.start,
-            window_end_s=window.end,
-            window_kind=quote.kind,
             status=AppointmentStatus.CONFIRMED,
-            price_base_cents=quote.price.base_cents,
-            price_travel_fee_cents=quote.price.travel_fee_cents,
-            price_discount_cents=quote.price.discount_cents,
-            price_flexibility_cents=quote.price.flexibility_cents,
-            price_total_cents=quote.price.total_cents,
-            saving_pct=quote.price.saving_pct,
-            detour_s=quote.detour_s,
-            standalone_s=quote.standalone_s,
             notes=contact.notes,
+            language=language,
         )
+        _store_price(appointment, quote)
         db.session.add(appointment)
         db.session.flush()
         technician = state.technicians[insertion.technician_id]
@@ -136,35 +162,135 @@ def confirm_booking(
     return appointment
 
 
-def cancel_appointment(appointment: Appointment, now: datetime) -> None:
-    """Cancel and free the capacity: the stop leaves its route, the rest is re-timed."""
+# --- the manage link: changes until the cut-off ---------------------------------------------
+
+
+def change_deadline(business: Business, appointment: Appointment) -> datetime:
+    """Until when the customer may move or cancel online: `cancel_cutoff_hours` real
+    hours (not wall-clock ones across a DST switch) before the window starts."""
+    starts = local_datetime(business, appointment.day, appointment.window_start_s)
+    return starts.astimezone(UTC) - timedelta(hours=business.cancel_cutoff_hours)
+
+
+def can_change(business: Business, appointment: Appointment, now: datetime) -> bool:
+    """Whether the customer may still move or cancel this appointment online."""
+    return appointment.is_confirmed and now < change_deadline(business, appointment)
+
+
+def _check_change(business: Business, appointment: Appointment, now: datetime) -> None:
     if not appointment.is_confirmed:
-        return
+        raise BookingError("appointment_cancelled")
+    if not can_change(business, appointment, now):
+        raise BookingError("cutoff_passed")
+
+
+def _lock_days_of(appointment: Appointment, also: date | None = None) -> dict[date, DayPlan]:
+    """Take the locks of the appointment's day and of `also`, in date order (two moves
+    between the same two days take them in the same order, so they cannot deadlock), and
+    re-read the appointment under them. Should a concurrent move have taken it to another
+    day meanwhile, its new day is locked instead."""
+    for _attempt in range(3):
+        day = appointment.day
+        plans = {d: lock_day(appointment.business_id, d) for d in sorted({day, also or day})}
+        db.session.refresh(appointment)
+        if appointment.day == day:
+            return plans
+        db.session.rollback()
+    raise BookingError("appointment_changed")
+
+
+def _take_out(state: DayState, appointment: Appointment) -> tuple[list[Route], dict[int, Schedule]]:
+    """The day's routes without this appointment, and the re-timed schedule of the route it
+    leaves (by technician row id). A stop of a technician who no longer works that day is
+    simply deleted: there is no route left to re-time."""
+    routes = list(state.routes.routes)
+    stop = db.session.scalar(select(RouteStop).where(RouteStop.appointment_id == appointment.id))
+    if stop is None:
+        return routes, {}
+    for index, route in enumerate(routes):
+        if route.technician.id == str(stop.technician_id):
+            routes[index] = route.without_job(appointment.job_id)
+            return routes, {stop.technician_id: check_route(routes[index], travel_times()).schedule}
+    db.session.delete(stop)
+    db.session.flush()
+    return routes, {}
+
+
+def cancel_appointment(
+    appointment: Appointment, now: datetime, *, by_customer: bool = False
+) -> bool:
+    """Cancel and free the capacity: the stop leaves its route, the rest is re-timed.
+
+    Returns whether this call cancelled it (False: it was cancelled already). With
+    `by_customer`, the cut-off applies: BookingError "cutoff_passed" after it.
+    """
+    if not appointment.is_confirmed:
+        return False
     business = db.session.get(Business, appointment.business_id)
     assert business is not None
     try:
-        plan = lock_day(business.id, appointment.day)
-        stop = db.session.scalar(
-            select(RouteStop).where(RouteStop.appointment_id == appointment.id)
-        )
+        plan = _lock_days_of(appointment)[appointment.day]
+        if not appointment.is_confirmed:  # cancelled meanwhile, by a click in another tab
+            db.session.rollback()
+            return False
+        if by_customer:
+            _check_change(business, appointment, now)
+        state = load_days(business, [appointment.day])[0]
+        _routes, retimed = _take_out(state, appointment)
         appointment.status = AppointmentStatus.CANCELLED
         appointment.cancelled_at = now
-        if stop is not None:
-            technician_id = stop.technician_id
-            state = load_days(business, [appointment.day])[0]
-            route = next(
-                (r for r in state.routes.routes if r.technician.id == str(technician_id)), None
-            )
-            if route is None:
-                db.session.delete(stop)  # technician no longer works that day; nothing to re-time
-            else:
-                remaining = route.without_job(appointment.job_id)
-                save_routes(
-                    plan,
-                    {technician_id: check_route(remaining, travel_times()).schedule},
-                    state.appointments,
-                )
+        appointment.calendar_sequence += 1
+        if retimed:
+            save_routes(plan, retimed, state.appointments)
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
+    return True
+
+
+def reschedule_appointment(appointment: Appointment, quote: Quote, now: datetime) -> Appointment:
+    """Move the appointment to the quoted window at the quoted price, if it still fits.
+
+    Under both days' locks: the appointment leaves its route (the rest is re-timed) and is
+    inserted afresh, on the same day or another, in one transaction. If it no longer fits,
+    BookingError "slot_taken" and nothing changed: the old appointment stands.
+
+    Codes: "quote_invalid" (the quote is not for moving this appointment, or names a
+    window not offered), "appointment_cancelled", "cutoff_passed", "not_bookable",
+    "service_unavailable", "slot_taken", "appointment_changed" (moved meanwhile, again
+    and again).
+    """
+    business = db.session.get(Business, appointment.business_id)
+    assert business is not None
+    if quote.appointment_id != appointment.id or quote.service_id != appointment.service_type_id:
+        raise BookingError("quote_invalid")
+    _check_change(business, appointment, now)
+    window, service = _check_quote(business, quote, now)
+    try:
+        plans = _lock_days_of(appointment, also=quote.day)
+        _check_change(business, appointment, now)
+        old_day, new_day = appointment.day, quote.day
+        states = {state.routes.day: state for state in load_days(business, sorted(plans))}
+        old, new = states[old_day], states[new_day]
+        routes, retimed = _take_out(old, appointment)
+        if new_day != old_day:
+            routes = list(new.routes.routes)
+        job = job_request(service, Address.of(appointment)).job(appointment.job_id, window)
+        insertion = best_insertion(routes, job, travel_times())
+        if insertion is None:
+            raise BookingError("slot_taken")
+        inserted = {new.technicians[insertion.technician_id].id: insertion.schedule}
+        appointments = {**old.appointments, **new.appointments, appointment.job_id: appointment}
+        if new_day == old_day:
+            save_routes(plans[old_day], {**retimed, **inserted}, appointments)
+        else:
+            save_routes(plans[old_day], retimed, appointments)  # frees the old stop first
+            save_routes(plans[new_day], inserted, appointments)
+        _store_price(appointment, quote)
+        appointment.calendar_sequence += 1
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return appointment

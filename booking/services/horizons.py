@@ -21,9 +21,9 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from booking.extensions import db
-from booking.models import Business, DayPlan
+from booking.models import Appointment, Business, DayPlan
 from booking.services.dayplans import load_days
-from optimizer.offers import Horizon
+from optimizer.offers import DayRoutes, Horizon
 from optimizer.travel import TravelTimes
 
 _KEY = "kombitermin.horizons"
@@ -65,10 +65,23 @@ def _fingerprint(business: Business) -> Hashable:
     return technicians, services
 
 
-def horizon(business: Business, days: Sequence[date], travel: TravelTimes) -> Horizon:
+def horizon(
+    business: Business,
+    days: Sequence[date],
+    travel: TravelTimes,
+    *,
+    without: Appointment | None = None,
+) -> Horizon:
     """The working days among `days` (a day on which nobody works is closed and left
-    out), flattened for offers; from the cache while their plans are unchanged."""
+    out), flattened for offers; from the cache while their plans are unchanged.
+
+    `without`: the plans as if this appointment were not booked, so a customer moving it
+    is offered the room it takes now (their own slot included). Built afresh, not cached:
+    it serves one customer's reschedule, and would only push shared entries out.
+    """
     days = tuple(days)
+    if without is not None:
+        return _build(business, days, travel, without=without.job_id)
     key = (business.id, days, plan_versions(business.id, days), _fingerprint(business),
            id(travel))  # fmt: skip
     cache: _Cache = current_app.extensions[_KEY]
@@ -77,10 +90,22 @@ def horizon(business: Business, days: Sequence[date], travel: TravelTimes) -> Ho
         if cached is not None:
             cache.entries.move_to_end(key)
             return cached
-    states = [state for state in load_days(business, days) if state.routes.routes]
-    built = Horizon([state.routes for state in states], travel)
+    built = _build(business, days, travel)
     with cache.lock:
         cache.entries[key] = built
         while len(cache.entries) > _MAX_ENTRIES:
             cache.entries.popitem(last=False)
     return built
+
+
+def _build(
+    business: Business, days: Sequence[date], travel: TravelTimes, without: str | None = None
+) -> Horizon:
+    states = [state for state in load_days(business, days) if state.routes.routes]
+    plans = [state.routes for state in states]
+    if without is not None:
+        plans = [
+            DayRoutes(plan.day, tuple(route.without_job(without) for route in plan.routes))
+            for plan in plans
+        ]
+    return Horizon(plans, travel)

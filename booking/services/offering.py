@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from booking.extensions import db
-from booking.models import Business, ServiceType
+from booking.models import Appointment, Business, ServiceType
 from booking.services.clock import bookable_days
 from booking.services.horizons import horizon
 from booking.services.travel import travel_times
@@ -40,6 +40,18 @@ class Address:
     @property
     def label(self) -> str:
         return f"{self.street}, {self.postcode} {self.city}"
+
+    @classmethod
+    def of(cls, appointment: Appointment) -> Address:
+        """Where a booked appointment takes place."""
+        return cls(
+            street=appointment.street,
+            postcode=appointment.postcode,
+            city=appointment.city,
+            lat=appointment.lat,
+            lon=appointment.lon,
+            precision=appointment.geo_precision,
+        )
 
 
 def bookable_service(
@@ -86,18 +98,24 @@ def job_request(service: ServiceType, address: Address) -> JobRequest:
 
 
 def find_slots(
-    business: Business, service: ServiceType, address: Address, now: datetime
+    business: Business,
+    service: ServiceType,
+    address: Address,
+    now: datetime,
+    *,
+    moving: Appointment | None = None,
 ) -> list[Slot]:
     """Every bookable (day, window), each with its offer or None; reads, never writes.
 
     Per day the slots, then the half days and the whole day; after all days one "any day
     this week" choice per calendar week. Days on which no technician works (weekends,
-    holidays) are closed, not fully booked, and are left out.
+    holidays) are closed, not fully booked, and are left out. `moving`: an appointment
+    the customer wants to move; the routes are taken as if it were not booked.
     """
     travel = travel_times()
     slots = offer_slots(
         job_request(service, address),
-        horizon(business, bookable_days(business, now), travel),
+        horizon(business, bookable_days(business, now), travel, without=moving),
         bookable_windows(business),
         depot(business),
         travel,

@@ -7,6 +7,10 @@ expire. No draft is stored server-side.
 A quote names the kind of window the customer chose ("slot", "half_day", "day" or "week")
 and its price carries the flexibility discount that kind earned. For "week" the quote is
 for the concrete day the offer engine chose, with the whole-day window: that is the promise.
+
+A quote for moving a booked appointment names it (`appointment_id`); it moves only that
+appointment and books nothing new, and a quote without it moves nothing. Quotes signed
+before the field existed lack it: they are quotes for new bookings, as they always were.
 """
 
 from __future__ import annotations
@@ -46,9 +50,17 @@ class Quote:
     detour_s: int
     standalone_s: int
     kind: WindowKind = "slot"
+    appointment_id: int | None = None  # set: a quote for moving this appointment
 
     @classmethod
-    def from_offer(cls, business_id: int, service_id: int, address: Address, offer: Offer) -> Quote:
+    def from_offer(
+        cls,
+        business_id: int,
+        service_id: int,
+        address: Address,
+        offer: Offer,
+        appointment_id: int | None = None,
+    ) -> Quote:
         return cls(
             business_id=business_id,
             service_id=service_id,
@@ -60,6 +72,7 @@ class Quote:
             detour_s=offer.detour_seconds,
             standalone_s=offer.standalone_seconds,
             kind=offer.kind,
+            appointment_id=appointment_id,
         )
 
 
@@ -97,6 +110,11 @@ def _quote_from(payload: dict[str, Any]) -> Quote | None:
     kind = payload.get("kind")
     if kind not in WINDOW_KINDS:
         return None
+    appointment_id = payload.get("appointment_id")
+    if appointment_id is not None and (
+        not isinstance(appointment_id, int) or isinstance(appointment_id, bool)
+    ):
+        return None
     try:
         return Quote(
             business_id=int(payload["business_id"]),
@@ -109,6 +127,7 @@ def _quote_from(payload: dict[str, Any]) -> Quote | None:
             detour_s=int(payload["detour_s"]),
             standalone_s=int(payload["standalone_s"]),
             kind=kind,
+            appointment_id=appointment_id,
         )
     except (KeyError, TypeError, ValueError):
         return None

@@ -28,8 +28,11 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('appointments', schema=None) as batch_op:
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite >= 3.35), not batch mode's copy of the
+    # table: dropping and renaming `businesses` fails while rows of other tables refer to
+    # it and foreign keys are enforced (the app switches them on).
+    with op.batch_alter_table('appointments', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('calendar_sequence')
         batch_op.drop_column('language')
-    with op.batch_alter_table('businesses', schema=None) as batch_op:
+    with op.batch_alter_table('businesses', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('cancel_cutoff_hours')
