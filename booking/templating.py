@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from flask import Flask, request, url_for
-from flask_babel import format_currency, format_date, format_decimal, get_locale
+from flask_babel import (
+    format_currency,
+    format_date,
+    format_datetime,
+    format_decimal,
+    get_locale,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -18,6 +25,12 @@ def euros(cents: int) -> str:
 
 def long_date(day: date) -> str:
     return format_date(day, "EEEE, d. MMMM y" if str(get_locale()) == "de" else "EEEE, d MMMM y")
+
+
+def long_datetime(moment: datetime, zone: str = "Europe/Berlin") -> str:
+    """A moment as the clock in `zone` shows it, e.g. "Montag, 23. November 2026, 14:00"."""
+    pattern = "EEEE, d. MMMM y, HH:mm" if str(get_locale()) == "de" else "EEEE, d MMMM y, HH:mm"
+    return format_datetime(moment.astimezone(ZoneInfo(zone)), pattern, rebase=False)
 
 
 def short_date(day: date) -> str:
@@ -87,6 +100,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters.update(
         euros=euros,
         long_date=long_date,
+        long_datetime=long_datetime,
         short_date=short_date,
         hhmm=hhmm,
         km=kilometres,

@@ -1,0 +1,175 @@
+"""The customer's emails about an appointment: booked, moved, cancelled; each with its
+calendar file, in the language the customer booked in.
+
+Plain text only: nothing a customer typed can turn into markup, and every mail program
+shows it. Amounts and dates are in the booking's locale, times in the business's zone.
+Sending happens after the change is committed (`notify`); a mail that cannot be built or
+sent is logged and reported, never undoing the change.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from email.headerregistry import Address as MailAddress
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Literal
+
+from flask import current_app, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from booking.extensions import db
+from booking.models import Appointment, Business
+from booking.services.bookings import change_deadline
+from booking.services.calendar_file import CalendarEvent, appointment_uid, calendar_file
+from booking.services.clock import local_datetime
+from booking.services.mail import send_mail
+from booking.templating import euros, long_date, long_datetime, promise_text
+
+Change = Literal["booked", "rescheduled", "cancelled"]
+CHANGES: tuple[Change, ...] = ("booked", "rescheduled", "cancelled")
+
+log = logging.getLogger(__name__)
+
+
+def notify(appointment: Appointment, change: Change, now: datetime) -> bool:
+    """Email the customer about a committed change; whether the mail went out."""
+    try:
+        message = appointment_email(appointment, change, now)
+    except Exception as error:  # a mail we cannot build must not turn a booking into a 500
+        log.warning("email %s not built: %s", change, type(error).__name__)
+        return False
+    return send_mail(message, change)
+
+
+def _subject(change: Change, service: str, day: str) -> str:
+    if change == "booked":
+        return _("Appointment confirmed: %(service)s on %(day)s", service=service, day=day)
+    if change == "rescheduled":
+        return _("Appointment moved: %(service)s on %(day)s", service=service, day=day)
+    return _("Appointment cancelled: %(service)s on %(day)s", service=service, day=day)
+
+
+def _opening(change: Change) -> str:
+    if change == "booked":
+        return _("thank you for your booking. Your appointment is confirmed:")
+    if change == "rescheduled":
+        return _("your appointment has been moved. This is your new appointment:")
+    return _("your appointment has been cancelled as you asked:")
+
+
+def _price_lines(appointment: Appointment) -> list[str]:
+    price = appointment.price
+    lines = [
+        f"{_('Service')}: {euros(price.base_cents)}",
+        f"{_('Travel fee')}: {euros(price.travel_fee_cents)}",
+        f"{_('Combination discount')}: −{euros(price.discount_cents)}",
+    ]
+    if price.flexibility_cents:
+        lines.append(f"{_('Flexibility discount')}: −{euros(price.flexibility_cents)}")
+    lines.append(f"{_('Total')}: {euros(price.total_cents)}")
+    return lines
+
+
+def appointment_email(appointment: Appointment, change: Change, now: datetime) -> EmailMessage:
+    """The email and its `.ics` for this change, in the appointment's language."""
+    if change not in CHANGES:
+        raise ValueError(f"change must be one of {CHANGES}, got {change!r}")
+    business = db.session.get(Business, appointment.business_id)
+    assert business is not None
+    manage_url = url_for("customer.manage", token=appointment.manage_token, _external=True)
+    with force_locale(appointment.language):
+        service = appointment.service.name(appointment.language)
+        day = long_date(appointment.day)
+        promise = promise_text(
+            appointment.window_kind, appointment.window_start_s, appointment.window_end_s
+        )
+        address = f"{appointment.street}, {appointment.postcode} {appointment.city}"
+        lines = [
+            _("Hello %(name)s,", name=appointment.customer.name),
+            "",
+            _opening(change),
+            "",
+            service,
+            f"{day}, {promise}",
+            address,
+        ]
+        if change != "cancelled":
+            lines += [
+                "",
+                *_price_lines(appointment),
+                "",
+                _(
+                    "The technician arrives within this window. The attached calendar file "
+                    "adds the appointment to your calendar."
+                ),
+            ]
+            deadline = change_deadline(business, appointment)
+            if now < deadline:
+                lines.append(
+                    _(
+                        "You can move or cancel the appointment online until %(deadline)s:",
+                        deadline=long_datetime(deadline, business.timezone),
+                    )
+                )
+            else:
+                lines.append(_("Your appointment online:"))
+            lines += [
+                manage_url,
+                _("Questions? Call us at %(phone)s.", phone=business.phone),
+            ]
+        else:
+            lines += [
+                "",
+                _(
+                    "The attached calendar file removes the appointment from your calendar. "
+                    "You are welcome to book a new one:"
+                ),
+                url_for("customer.index", _external=True),
+            ]
+        lines += ["", _("Kind regards"), business.name, business.address, business.phone]
+        description = "\n".join(
+            [
+                f"{day}, {promise}",
+                f"{_('Total')}: {euros(appointment.price_total_cents)}",
+                manage_url,
+            ]
+        )
+        subject = _subject(change, service, day)
+
+    message = EmailMessage()
+    message["Subject"] = subject
+    sender = current_app.config.get("MAIL_FROM") or MailAddress(
+        business.name, addr_spec=business.email
+    )
+    message["From"] = sender
+    message["Reply-To"] = MailAddress(business.name, addr_spec=business.email)
+    message["To"] = MailAddress(appointment.customer.name, addr_spec=appointment.customer.email)
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid("kombitermin", domain=business.email.rpartition("@")[2])
+    message.set_content("\n".join(lines) + "\n")
+
+    method = "CANCEL" if change == "cancelled" else "REQUEST"
+    event = CalendarEvent(
+        uid=appointment_uid(appointment.id, business.slug),
+        sequence=appointment.calendar_sequence,
+        start=local_datetime(business, appointment.day, appointment.window_start_s),
+        end=local_datetime(business, appointment.day, appointment.window_end_s),
+        summary=f"{service} – {business.name}",
+        location=address,
+        description=description,
+        url=manage_url,
+        organizer_name=business.name,
+        organizer_email=business.email,
+        attendee_name=appointment.customer.name,
+        attendee_email=appointment.customer.email,
+    )
+    message.add_attachment(
+        calendar_file(event, method, now).decode(),
+        subtype="calendar",
+        filename="termin.ics" if appointment.language == "de" else "appointment.ics",
+        params={"method": method},
+    )
+    return message
