@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("customer", __name__)
 
-from booking.customer import views  # noqa: E402,F401  (routes register on import)
+from booking.customer import manage, views  # noqa: E402,F401  (routes register on import)

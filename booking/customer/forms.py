@@ -70,3 +70,9 @@ class ContactForm(FlaskForm):
         _l("I agree that my details are processed to carry out the appointment."),
         validators=[DataRequired(_l("We need your consent to book the appointment."))],
     )
+
+
+class QuoteForm(FlaskForm):
+    """A chosen offer alone: moving a booked appointment asks for nothing else."""
+
+    quote = HiddenField(validators=[DataRequired(), Length(max=4000)])

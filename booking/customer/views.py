@@ -14,8 +14,16 @@ from booking.customer.forms import AddressForm, ContactForm
 from booking.extensions import db
 from booking.models import Appointment, Business, ServiceType
 from booking.services.addresses import AddressNotFound, GeocoderUnavailable, locate
-from booking.services.bookings import BookingError, Contact, cancel_appointment, confirm_booking
+from booking.services.bookings import (
+    BookingError,
+    Contact,
+    can_change,
+    cancel_appointment,
+    change_deadline,
+    confirm_booking,
+)
 from booking.services.clock import now_utc
+from booking.services.emails import notify
 from booking.services.offering import Address, bookable_service, find_slots, pricing_policy
 from booking.services.quotes import Quote, QuoteError, read_quote, sign_quote
 from booking.validation import looks_like_token
@@ -28,7 +36,41 @@ BOOKING_ERRORS = {
     "quote_invalid": _l("This offer is not valid. Please choose a slot again."),
     "not_bookable": _l("This day can no longer be booked. Please choose another slot."),
     "service_unavailable": _l("This service is not available any more."),
+    "appointment_cancelled": _l("This appointment is cancelled."),
+    "appointment_changed": _l(
+        "This appointment was changed at the same time. Please look at it again."
+    ),
 }
+
+
+def cutoff_message(business: Business) -> str:
+    return _(
+        "Online changes are possible until %(hours)d hours before the appointment. Please "
+        "call us at %(phone)s.",
+        hours=business.cancel_cutoff_hours,
+        phone=business.phone,
+    )
+
+
+def change_error_message(code: str, business: Business) -> str:
+    """The words for a BookingError code, also those of moving and cancelling."""
+    if code == "cutoff_passed":
+        return cutoff_message(business)
+    return str(BOOKING_ERRORS[code])
+
+
+def flash_mail(sent: bool, appointment: Appointment) -> None:
+    """Tell the customer whether their email went out; the change stands either way."""
+    if sent:
+        flash(_("We have sent an email to %(email)s.", email=appointment.customer.email), "info")
+    else:
+        flash(
+            _(
+                "We could not send you an email just now. Your appointment is valid all the "
+                "same: please keep this page's address."
+            ),
+            "error",
+        )
 
 
 def current_business() -> Business:
@@ -55,6 +97,7 @@ class SlotView:
     reason: str | None  # the engine's sentence, in the visitor's language
     cheapest: bool  # the lowest price among the choices of its kind
     anchor: str  # element id, so the summary of cheapest choices can link to it
+    current: bool = False  # the customer's present appointment, when moving it
 
 
 @dataclass(slots=True)
@@ -83,11 +126,25 @@ def _week_of(day: date) -> tuple[int, int]:
     return iso.year, iso.week
 
 
+def is_current(slot: Slot, appointment: Appointment) -> bool:
+    """Whether a choice is the window this appointment holds now."""
+    if slot.kind != appointment.window_kind:
+        return False
+    window = (slot.window.start, slot.window.end)
+    held = (appointment.window_start_s, appointment.window_end_s)
+    return window == held and appointment.day in (slot.days or (slot.day,))
+
+
 def slot_views(
-    business: Business, service: ServiceType, address: Address, slots: list[Slot]
+    business: Business,
+    service: ServiceType,
+    address: Address,
+    slots: list[Slot],
+    moving: Appointment | None = None,
 ) -> list[SlotView]:
     """Every slot with its signed quote and reason; the cheapest of each kind marked, so
-    the cheapest plain slot is not hidden behind the always cheaper wide windows."""
+    the cheapest plain slot is not hidden behind the always cheaper wide windows.
+    `moving`: the quotes are for moving this appointment, and its window is marked."""
     locale = str(get_locale())
     secret = current_app.config["SECRET_KEY"]
     lowest: dict[str, int] = {}
@@ -100,7 +157,12 @@ def slot_views(
         offer = slot.offer
         quote = None
         if offer is not None:
-            quote = sign_quote(Quote.from_offer(business.id, service.id, address, offer), secret)
+            quote = sign_quote(
+                Quote.from_offer(
+                    business.id, service.id, address, offer, moving.id if moving else None
+                ),
+                secret,
+            )
         views.append(
             SlotView(
                 slot=slot,
@@ -108,6 +170,7 @@ def slot_views(
                 reason=offer.reason.text(locale) if offer and offer.reason else None,
                 cheapest=offer is not None and offer.price.total_cents == lowest[slot.kind],
                 anchor=_anchor(slot),
+                current=moving is not None and is_current(slot, moving),
             )
         )
     return views
@@ -226,7 +289,8 @@ def _quote_or_restart(form: ContactForm, business: Business):
             return None, None, render_slots(business, service, expired.address, status=409)
         return None, None, redirect(url_for("customer.index"))
     service = bookable_service(business, service_id=quote.service_id)
-    if quote.business_id != business.id or service is None:
+    # A quote for moving an appointment books nothing new.
+    if quote.business_id != business.id or service is None or quote.appointment_id is not None:
         flash(str(BOOKING_ERRORS["quote_invalid"]), "error")
         return None, None, redirect(url_for("customer.index"))
     return quote, service, None
@@ -255,14 +319,16 @@ def confirm():
         return render_template(
             "customer/details.html", business=business, service=service, quote=quote, form=form
         ), 422
+    now = now_utc()
     contact = Contact(form.name.data, form.phone.data, form.email.data, form.notes.data or "")
     try:
-        appointment = confirm_booking(business, quote, contact, now_utc())
+        appointment = confirm_booking(business, quote, contact, now, str(get_locale()))
     except BookingError as error:
         flash(str(BOOKING_ERRORS[error.code]), "error")
         if error.code in {"slot_taken", "not_bookable"}:
             return render_slots(business, service, quote.address, status=409)
         return redirect(url_for("customer.index"))
+    flash_mail(notify(appointment, "booked", now), appointment)
     return redirect(url_for("customer.manage", token=appointment.manage_token, new=1))
 
 
@@ -279,17 +345,30 @@ def appointment_by_token(token: str) -> Appointment:
 def manage(token: str):
     appointment = appointment_by_token(token)
     business = db.session.get(Business, appointment.business_id)
+    assert business is not None
     return render_template(
         "customer/manage.html",
         business=business,
         appointment=appointment,
         new=request.args.get("new") == "1",
+        changeable=can_change(business, appointment, now_utc()),
+        deadline=change_deadline(business, appointment),
+        cutoff_message=cutoff_message(business),
     )
 
 
 @bp.post("/appointment/<token>/cancel")
 def cancel(token: str):
     appointment = appointment_by_token(token)
-    cancel_appointment(appointment, now_utc())
+    business = db.session.get(Business, appointment.business_id)
+    assert business is not None
+    now = now_utc()
+    try:
+        cancelled = cancel_appointment(appointment, now, by_customer=True)
+    except BookingError as error:
+        flash(change_error_message(error.code, business), "error")
+        return redirect(url_for("customer.manage", token=token))
     flash(_("Your appointment is cancelled."), "info")
+    if cancelled:
+        flash_mail(notify(appointment, "cancelled", now), appointment)
     return redirect(url_for("customer.manage", token=token))
