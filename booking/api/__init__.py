@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import get_locale
@@ -12,12 +13,25 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from booking.customer.forms import AddressForm, ContactForm
-from booking.customer.views import BOOKING_ERRORS, current_business
+from booking.customer.views import (
+    BOOKING_ERRORS,
+    change_error_message,
+    current_business,
+    is_current,
+)
 from booking.extensions import db
 from booking.models import Appointment, Business, ServiceType
 from booking.services.addresses import AddressNotFound, GeocoderUnavailable, locate
-from booking.services.bookings import BookingError, Contact, cancel_appointment, confirm_booking
+from booking.services.bookings import (
+    BookingError,
+    Contact,
+    can_change,
+    cancel_appointment,
+    change_deadline,
+    confirm_booking,
+)
 from booking.services.clock import hhmm, now_utc
+from booking.services.emails import notify
 from booking.services.offering import Address, bookable_service, find_slots
 from booking.services.quotes import Quote, QuoteError, read_quote, sign_quote
 from booking.validation import looks_like_token
@@ -116,6 +130,20 @@ def appointment_json(appointment: Appointment) -> dict[str, Any]:
         },
         "price": price_json(appointment.price),
         "manage_token": appointment.manage_token,
+        **changes_json(appointment),
+    }
+
+
+def changes_json(appointment: Appointment) -> dict[str, Any]:
+    """Whether the customer may still move or cancel online, and until when (ISO 8601 in
+    the business's zone); after that, `reschedule` and `cancel` answer cutoff_passed."""
+    business = db.session.get(Business, appointment.business_id)
+    assert business is not None
+    deadline = change_deadline(business, appointment)
+    return {
+        "language": appointment.language,
+        "can_change": can_change(business, appointment, now_utc()),
+        "change_deadline": deadline.astimezone(ZoneInfo(business.timezone)).isoformat(),
     }
 
 
@@ -138,13 +166,19 @@ def reasons_json(offer: Offer) -> dict[str, Any]:
     }
 
 
-def slots_json(business: Business, service: ServiceType, address: Address) -> list[dict[str, Any]]:
+def slots_json(
+    business: Business,
+    service: ServiceType,
+    address: Address,
+    moving: Appointment | None = None,
+) -> list[dict[str, Any]]:
     """Per day its slots and flexible windows, then one "any day this week" entry per week:
     `day` is the day the offer is for (for a week, the day the engine chose; the booking is
-    a whole day on it), `days` the days the customer leaves open."""
+    a whole day on it), `days` the days the customer leaves open. `moving`: offers for
+    moving this appointment (quotes bound to it, its own window marked `current`)."""
     secret = current_app.config["SECRET_KEY"]
     result = []
-    for slot in find_slots(business, service, address, now_utc()):
+    for slot in find_slots(business, service, address, now_utc(), moving=moving):
         entry: dict[str, Any] = {
             "day": slot.day.isoformat(),
             "days": [day.isoformat() for day in slot.days],
@@ -154,12 +188,16 @@ def slots_json(business: Business, service: ServiceType, address: Address) -> li
             "offered": slot.offer is not None,
         }
         if slot.offer is not None:
-            quote = Quote.from_offer(business.id, service.id, address, slot.offer)
+            quote = Quote.from_offer(
+                business.id, service.id, address, slot.offer, moving.id if moving else None
+            )
             entry.update(
                 price=price_json(slot.offer.price),
                 **reasons_json(slot.offer),
                 quote=sign_quote(quote, secret),
             )
+        if moving is not None:
+            entry["current"] = is_current(slot, moving)
         result.append(entry)
     return result
 
@@ -233,9 +271,10 @@ def bookings():
             error.code,
             str(BOOKING_ERRORS[error.code]),
         ) from error
+    now = now_utc()
     contact = Contact(form.name.data, form.phone.data, form.email.data, form.notes.data or "")
     try:
-        appointment = confirm_booking(business, quote, contact, now_utc())
+        appointment = confirm_booking(business, quote, contact, now, str(get_locale()))
     except BookingError as error:
         extra: dict[str, Any] = {}
         service = db.session.get(ServiceType, quote.service_id)
@@ -247,7 +286,8 @@ def bookings():
         # signature (422, like read_quote's); the rest changed meanwhile (409).
         status = 422 if error.code == "quote_invalid" else 409
         raise ApiError(status, error.code, str(BOOKING_ERRORS[error.code]), **extra) from error
-    return jsonify({"appointment": appointment_json(appointment)}), 201
+    sent = notify(appointment, "booked", now)
+    return jsonify({"appointment": appointment_json(appointment), "email_sent": sent}), 201
 
 
 def appointment_for(token: str) -> Appointment:
@@ -268,6 +308,27 @@ def appointment(token: str):
 
 @bp.post("/appointments/<token>/cancel")
 def cancel(token: str):
+    """Cancel until the cut-off (409 cutoff_passed after it). Cancelling a cancelled
+    appointment changes nothing and sends no email: then `email_sent` is absent."""
     found = appointment_for(token)
-    cancel_appointment(found, now_utc())
-    return jsonify({"appointment": appointment_json(found)})
+    now = now_utc()
+    try:
+        cancelled = cancel_appointment(found, now, by_customer=True)
+    except BookingError as error:
+        raise change_error(error.code, found) from error
+    body: dict[str, Any] = {"appointment": appointment_json(found)}
+    if cancelled:
+        body["email_sent"] = notify(found, "cancelled", now)
+    return jsonify(body)
+
+
+def change_error(code: str, appointment: Appointment, **extra: Any) -> ApiError:
+    """A refused change as JSON: an invalid quote is 422, everything else changed meanwhile
+    or is too late (409)."""
+    business = db.session.get(Business, appointment.business_id)
+    assert business is not None
+    status = 422 if code == "quote_invalid" else 409
+    return ApiError(status, code, change_error_message(code, business), **extra)
+
+
+from booking.api import manage  # noqa: E402,F401  (routes register on import)
