@@ -13,9 +13,15 @@ TUESDAY = date(2026, 11, 24)  # the first bookable day when "now" is Monday 23 N
 DEPOT = (52.1190, 11.6290)
 
 
-def make_business(slug: str = "elbe", windows: list[list[int]] | None = None) -> Business:
+def make_business(
+    slug: str = "elbe", windows: list[list[int]] | None = None, cutoff_hours: int = 12
+) -> Business:
     """Two technicians from the depot, 08:00-16:30 on weekdays, no lunch break, and three
-    services: a 60-minute water job, a 120-minute gas job and a long 7-hour water job."""
+    services: a 60-minute water job, a 120-minute gas job and a long 7-hour water job.
+
+    Customers may move or cancel online until 12 hours before their window (the model's
+    default is 24): with "now" at Monday 10:00, even Tuesday 08:00 is still changeable
+    (until Monday 20:00), so only the cut-off's own tests need to move the clock."""
     business = Business(
         slug=slug,
         name="Sanitär Test GmbH",
@@ -28,6 +34,7 @@ def make_business(slug: str = "elbe", windows: list[list[int]] | None = None) ->
         slot_windows=windows
         or [[8 * H, 10 * H], [10 * H, 12 * H], [12 * H, 14 * H], [14 * H, 16 * H]],
         pricing=PricingPolicy().to_dict(),
+        cancel_cutoff_hours=cutoff_hours,
     )
     db.session.add(business)
     weekdays = {str(d): [8 * H, 16 * H + 1800] for d in range(5)}

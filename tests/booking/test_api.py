@@ -202,7 +202,13 @@ def test_book_show_and_cancel_through_the_api(client: FlaskClient) -> None:
         },
         "price": first["price"],
         "manage_token": token,
+        # Booked in German; changeable online until 12 hours (the factory's cut-off) before
+        # Tuesday 08:00, i.e. Monday 20:00 in Magdeburg.
+        "language": "de",
+        "can_change": True,
+        "change_deadline": "2026-11-23T20:00:00+01:00",
     }
+    assert response.get_json()["email_sent"] is True
     assert count(Customer) == count(Appointment) == count(RouteStop) == 1
     assert broken_promises(business) == []
     shown = client.get(f"{API}/appointments/{token}")
@@ -211,7 +217,12 @@ def test_book_show_and_cancel_through_the_api(client: FlaskClient) -> None:
 
     cancelled = client.post(f"{API}/appointments/{token}/cancel")
     assert cancelled.status_code == 200
-    assert cancelled.get_json()["appointment"] == {**booked, "status": "cancelled"}
+    assert cancelled.get_json()["appointment"] == {
+        **booked,
+        "status": "cancelled",
+        "can_change": False,
+    }
+    assert cancelled.get_json()["email_sent"] is True
     assert client.get(f"{API}/appointments/{token}").get_json()["appointment"]["status"] == (
         "cancelled"
     )
@@ -226,6 +237,7 @@ def test_book_show_and_cancel_through_the_api(client: FlaskClient) -> None:
     twice = client.post(f"{API}/appointments/{token}/cancel")
     assert twice.status_code == 200
     assert twice.get_json()["appointment"]["status"] == "cancelled"
+    assert "email_sent" not in twice.get_json()  # nothing changed, no second email
 
 
 def test_a_stale_quote_for_a_taken_slot_gets_409_with_alternatives(client: FlaskClient) -> None:
