@@ -89,6 +89,15 @@ def promise_text(kind: str, start: int, end: int) -> str:
     return _("arrival between %(start)s and %(end)s", **times)
 
 
+def approximate_label(precision: str) -> str:
+    """The dispatcher's flag for an address not located to the house: "≈ PLZ-Bereich"."""
+    if precision == "street":
+        return "≈ " + _("street")
+    if precision == "postcode":
+        return "≈ " + _("postcode area")
+    return ""
+
+
 SKILL_NAMES = {"water": _l("water"), "heating": _l("heating"), "gas": _l("gas")}
 
 
@@ -111,4 +120,5 @@ def register_template_helpers(app: Flask) -> None:
         language_url=language_url,
         window_label=window_label,
         promise_text=promise_text,
+        approximate_label=approximate_label,
     )

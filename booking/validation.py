@@ -17,6 +17,8 @@ PHONE_PATTERN = re.compile(r"^\+?[0-9 ()/\-]{6,30}$")
 # Manage tokens are secrets.token_urlsafe(32); service codes are slugs.
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 CODE_PATTERN = re.compile(r"^[a-z0-9_\-]{1,64}$")
+# "Hinterhaus, 2. OG, bei Müller klingeln": a line, not a letter
+ACCESS_HINTS_MAX = 200
 
 
 def strip(value: Any) -> Any:

@@ -54,6 +54,19 @@ HORIZON_DAYS = 14
 SLOT_WINDOWS = ((8 * H, 10 * H), (10 * H, 12 * H), (12 * H, 14 * H), (14 * H, 16 * H))
 # Every technician's lunch: 30 minutes, starting between 11:30 and 13:00.
 LUNCH_EARLIEST_S, LUNCH_LATEST_S, LUNCH_DURATION_S = 11 * H + 1800, 13 * H, 1800
+# Magdeburg and the places around it: Schönebeck, the farthest demo district, is 13 km
+# from the workshop; Burg (23 km) and Haldensleben (24 km) are in, Staßfurt (30 km) is out.
+SERVICE_RADIUS_KM = 25.0
+INTRO_DE = (
+    "Seit 1998 Ihr Meisterbetrieb für Sanitär und Heizung in Magdeburg und Umgebung. "
+    "Buchen Sie hier Ihren Termin mit festem Preis – liegt er auf der Tour eines Monteurs, "
+    "zahlen Sie weniger."
+)
+INTRO_EN = (
+    "Your master plumbers and heating engineers in Magdeburg and around since 1998. Book "
+    "your appointment here at a fixed price – if it lies on a technician's route, you pay "
+    "less."
+)
 
 
 @dataclass(frozen=True)
@@ -363,6 +376,9 @@ def create_business() -> Business:
         horizon_days=HORIZON_DAYS,
         slot_windows=[list(window) for window in SLOT_WINDOWS],
         pricing=PricingPolicy().to_dict(),
+        service_radius_km=SERVICE_RADIUS_KM,
+        intro_de=INTRO_DE,
+        intro_en=INTRO_EN,
     )
     db.session.add(business)
     for order, (code, de, en, desc_de, desc_en, minutes, cents, skill, _weight) in enumerate(

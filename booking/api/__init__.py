@@ -17,11 +17,19 @@ from booking.customer.views import (
     BOOKING_ERRORS,
     change_error_message,
     current_business,
+    geocoder_down_message,
     is_current,
+    outside_area_message,
+    unknown_address_message,
 )
 from booking.extensions import db
 from booking.models import Appointment, Business, ServiceType
-from booking.services.addresses import AddressNotFound, GeocoderUnavailable, locate
+from booking.services.addresses import (
+    AddressNotFound,
+    GeocoderUnavailable,
+    in_service_area,
+    locate,
+)
 from booking.services.bookings import (
     BookingError,
     Contact,
@@ -32,11 +40,11 @@ from booking.services.bookings import (
 )
 from booking.services.clock import hhmm, now_utc
 from booking.services.emails import notify
-from booking.services.offering import Address, bookable_service, find_slots
+from booking.services.offering import Address, bookable_service, find_slots, pricing_policy
 from booking.services.quotes import Quote, QuoteError, read_quote, sign_quote
 from booking.validation import looks_like_token
 from optimizer.offers import Offer
-from optimizer.pricing import PriceBreakdown
+from optimizer.pricing import PriceBreakdown, PricingPolicy, lowest_price_cents
 from optimizer.reasons import LANGUAGES
 
 bp = Blueprint("api", __name__)
@@ -104,13 +112,38 @@ def price_json(price: PriceBreakdown) -> dict[str, int]:
     }
 
 
-def service_json(service: ServiceType) -> dict[str, Any]:
+def service_json(service: ServiceType, policy: PricingPolicy) -> dict[str, Any]:
+    """A service as the catalogue shows it: `from_price_cents` is the lowest it can cost
+    (next to the depot, riding along a route, any day of a week), as on the start page."""
     return {
         "code": service.code,
         "name_de": service.name_de,
         "name_en": service.name_en,
+        "description_de": service.description_de,
+        "description_en": service.description_en,
         "duration_minutes": service.duration_s // 60,
         "base_price_cents": service.base_price_cents,
+        "from_price_cents": lowest_price_cents(service.base_price_cents, policy),
+    }
+
+
+def business_json(business: Business) -> dict[str, Any]:
+    return {
+        "name": business.name,
+        "intro_de": business.intro_de,
+        "intro_en": business.intro_en,
+        "address": business.address,
+        "phone": business.phone,
+        "email": business.email,
+    }
+
+
+def address_json(address: Address) -> dict[str, Any]:
+    return {
+        "street": address.street,
+        "postcode": address.postcode,
+        "city": address.city,
+        "precision": address.precision,
     }
 
 
@@ -128,6 +161,7 @@ def appointment_json(appointment: Appointment) -> dict[str, Any]:
             "city": appointment.city,
             "precision": appointment.geo_precision,
         },
+        "access_hints": appointment.access_hints,
         "price": price_json(appointment.price),
         "manage_token": appointment.manage_token,
         **changes_json(appointment),
@@ -204,8 +238,50 @@ def slots_json(
 
 @bp.get("/services")
 def services():
+    """The catalogue: the firm's intro and contact details, then every active service."""
     business = current_business()
-    return jsonify({"services": [service_json(s) for s in business.services if s.active]})
+    policy = pricing_policy(business)
+    return jsonify(
+        {
+            "business": business_json(business),
+            "services": [service_json(s, policy) for s in business.services if s.active],
+        }
+    )
+
+
+def located_address(business: Business, data: dict[str, Any]) -> Address:
+    """The geocoded address of a request's street, postcode and city; ApiError otherwise."""
+    form = AddressForm(formdata=form_data(data, ("street", "postcode", "city")))
+    if not form.validate():
+        raise validation_error(form.errors)
+    try:
+        return locate(form.street.data, form.postcode.data, form.city.data)
+    except AddressNotFound as error:
+        raise ApiError(422, "unknown_address", unknown_address_message(business)) from error
+    except GeocoderUnavailable as error:
+        raise ApiError(
+            503, "geocoder_unavailable", geocoder_down_message(business), retry_after_s=30
+        ) from error
+
+
+@bp.post("/geocode")
+def geocode():
+    """Where an address is, how exactly it was found ("house", "street" or "postcode"),
+    and whether the firm serves it. Outside the service area is an answer here (200, with
+    the message to show); `offers` refuses such an address."""
+    business = current_business()
+    address = located_address(business, json_body())
+    inside = in_service_area(business, address)
+    body: dict[str, Any] = {
+        **address_json(address),
+        "lat": address.lat,
+        "lon": address.lon,
+        "label": address.label,
+        "inside_service_area": inside,
+    }
+    if not inside:
+        body["message"] = outside_area_message(business)
+    return jsonify(body)
 
 
 @bp.post("/offers")
@@ -213,53 +289,33 @@ def offers():
     business = current_business()
     data = json_body()
     service = active_service(business, data.get("service"))
-    form = AddressForm(formdata=form_data(data, ("street", "postcode", "city")))
-    if not form.validate():
-        raise validation_error(form.errors)
-    try:
-        address = locate(form.street.data, form.postcode.data, form.city.data)
-    except AddressNotFound as error:
-        raise ApiError(
-            422,
-            "unknown_address",
-            _(
-                "We could not find this address. Please check it or call us at %(phone)s.",
-                phone=business.phone,
-            ),
-        ) from error
-    except GeocoderUnavailable as error:
-        raise ApiError(
-            503,
-            "geocoder_unavailable",
-            _(
-                "Address lookup is unavailable right now. Please try again or call us at "
-                "%(phone)s.",
-                phone=business.phone,
-            ),
-            retry_after_s=30,
-        ) from error
+    address = located_address(business, data)
+    if not in_service_area(business, address):
+        raise ApiError(422, "outside_service_area", outside_area_message(business))
     return jsonify(
-        {
-            "address": {
-                "street": address.street,
-                "postcode": address.postcode,
-                "city": address.city,
-                "precision": address.precision,
-            },
-            "slots": slots_json(business, service, address),
-        }
+        {"address": address_json(address), "slots": slots_json(business, service, address)}
     )
 
 
 @bp.post("/bookings")
 def bookings():
+    """Book a quote for a customer. `consent: true` (JSON true, nothing else) records their
+    agreement to the processing of their data; without it the answer is 422
+    consent_required, or invalid_field when other fields are wrong too."""
     business = current_business()
     data = json_body()
-    values = form_data(data, ("quote", "name", "phone", "email", "notes"))
+    values = form_data(data, ("quote", "name", "phone", "email", "notes", "access_hints"))
     if data.get("consent") is True:
         values["consent"] = "y"
     form = ContactForm(formdata=values, meta={"csrf": False})
     if not form.validate():
+        if set(form.errors) == {"consent"}:
+            raise ApiError(
+                422,
+                "consent_required",
+                str(form.consent.errors[0]),
+                fields={"consent": [str(m) for m in form.consent.errors]},
+            )
         raise validation_error(form.errors)
     try:
         quote = read_quote(
@@ -272,7 +328,14 @@ def bookings():
             str(BOOKING_ERRORS[error.code]),
         ) from error
     now = now_utc()
-    contact = Contact(form.name.data, form.phone.data, form.email.data, form.notes.data or "")
+    contact = Contact(
+        form.name.data,
+        form.phone.data,
+        form.email.data,
+        form.notes.data or "",
+        access_hints=form.access_hints.data or "",
+        consent_at=now,
+    )
     try:
         appointment = confirm_booking(business, quote, contact, now, str(get_locale()))
     except BookingError as error:

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Regexp
 
-from booking.validation import email_address, phone_number, plain_text, strip
+from booking.validation import ACCESS_HINTS_MAX, email_address, phone_number, plain_text, strip
 
 
 class AddressForm(FlaskForm):
@@ -59,10 +59,21 @@ class ContactForm(FlaskForm):
         validators=[DataRequired(_l("Please enter your email address.")), email_address],
     )
     notes = TextAreaField(
-        _l("Notes and access hints"),
+        _l("Notes"),
         filters=[strip],
         validators=[
             Length(max=1000, message=_l("At most 1000 characters, please.")),
+            plain_text,
+        ],
+    )
+    access_hints = StringField(
+        _l("Access hints"),
+        filters=[strip],
+        validators=[
+            Length(
+                max=ACCESS_HINTS_MAX,
+                message=_l("At most %(max)d characters, please.", max=ACCESS_HINTS_MAX),
+            ),
             plain_text,
         ],
     )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -13,7 +14,12 @@ from booking.customer import bp
 from booking.customer.forms import AddressForm, ContactForm
 from booking.extensions import db
 from booking.models import Appointment, Business, ServiceType
-from booking.services.addresses import AddressNotFound, GeocoderUnavailable, locate
+from booking.services.addresses import (
+    AddressNotFound,
+    GeocoderUnavailable,
+    in_service_area,
+    locate,
+)
 from booking.services.bookings import (
     BookingError,
     Contact,
@@ -71,6 +77,28 @@ def flash_mail(sent: bool, appointment: Appointment) -> None:
             ),
             "error",
         )
+
+
+def unknown_address_message(business: Business) -> str:
+    return _(
+        "We could not find this address. Please check it or call us at %(phone)s.",
+        phone=business.phone,
+    )
+
+
+def outside_area_message(business: Business) -> str:
+    return _(
+        "Sorry, this address is outside our service area, so we cannot offer appointments "
+        "there online. Please call us at %(phone)s – perhaps we can still help.",
+        phone=business.phone,
+    )
+
+
+def geocoder_down_message(business: Business) -> str:
+    return _(
+        "Address lookup is unavailable right now. Please try again or call us at %(phone)s.",
+        phone=business.phone,
+    )
 
 
 def current_business() -> Business:
@@ -228,6 +256,16 @@ def index():
     )
 
 
+@bp.get("/datenschutz")
+def privacy():
+    """What the firm stores about a customer, why, and whom to ask. It names the address
+    search server when addresses leave the firm's own server."""
+    kind = current_app.config["GEOCODER"]
+    server = {"nominatim": "NOMINATIM_URL", "photon": "PHOTON_URL"}.get(kind)
+    host = urlsplit(current_app.config[server]).hostname if server else None
+    return render_template("customer/privacy.html", business=current_business(), geocoder_host=host)
+
+
 @bp.get("/book/<code>")
 def address(code: str):
     business = current_business()
@@ -241,34 +279,25 @@ def slots(code: str):
     business = current_business()
     service = service_by_code(business, code)
     form = AddressForm(request.args)
-    if not form.validate():
+
+    def again(status: int):
         return render_template(
             "customer/address.html", business=business, service=service, form=form
-        ), 422
+        ), status
+
+    if not form.validate():
+        return again(422)
     try:
         found = locate(form.street.data, form.postcode.data, form.city.data)
     except AddressNotFound:
-        form.postcode.errors = [
-            _(
-                "We could not find this address. Please check it or call us at %(phone)s.",
-                phone=business.phone,
-            )
-        ]
-        return render_template(
-            "customer/address.html", business=business, service=service, form=form
-        ), 422
+        form.postcode.errors = [unknown_address_message(business)]
+        return again(422)
     except GeocoderUnavailable:
-        flash(
-            _(
-                "Address lookup is unavailable right now. Please try again or call us at "
-                "%(phone)s.",
-                phone=business.phone,
-            ),
-            "error",
-        )
-        return render_template(
-            "customer/address.html", business=business, service=service, form=form
-        ), 503
+        flash(geocoder_down_message(business), "error")
+        return again(503)
+    if not in_service_area(business, found):
+        form.postcode.errors = [outside_area_message(business)]
+        return again(422)
     return render_slots(business, service, found)
 
 
@@ -320,7 +349,14 @@ def confirm():
             "customer/details.html", business=business, service=service, quote=quote, form=form
         ), 422
     now = now_utc()
-    contact = Contact(form.name.data, form.phone.data, form.email.data, form.notes.data or "")
+    contact = Contact(
+        form.name.data,
+        form.phone.data,
+        form.email.data,
+        form.notes.data or "",
+        access_hints=form.access_hints.data or "",
+        consent_at=now,
+    )
     try:
         appointment = confirm_booking(business, quote, contact, now, str(get_locale()))
     except BookingError as error:

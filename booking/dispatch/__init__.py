@@ -73,6 +73,9 @@ def day():
         total_jobs=sum(len(e.stops) for e in board),
         total_meters=sum(e.travel_meters for e in board),
         total_travel_s=sum(e.travel_s for e in board),
+        approximate=sum(
+            1 for e in board for s in e.stops if s.appointment.geo_precision != "house"
+        ),
     )
 
 

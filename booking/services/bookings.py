@@ -32,7 +32,12 @@ from booking.services.dayplans import DayState, load_days, lock_day, save_routes
 from booking.services.offering import Address, bookable_windows, job_request
 from booking.services.quotes import Quote
 from booking.services.travel import travel_times
-from booking.validation import has_control_characters, is_valid_email, is_valid_phone
+from booking.validation import (
+    ACCESS_HINTS_MAX,
+    has_control_characters,
+    is_valid_email,
+    is_valid_phone,
+)
 from optimizer.domain import Route, TimeWindow
 from optimizer.insertion import best_insertion
 from optimizer.offers import NEW_JOB_ID, OfferWindow
@@ -53,11 +58,14 @@ class Contact:
     phone: str
     email: str
     notes: str = ""
+    access_hints: str = ""  # how the technician gets in: "Hinterhaus, 2. OG"
+    # when the customer agreed to the processing of their data; None: not recorded
+    consent_at: datetime | None = None
 
     """Contact details as stored: already stripped, checked by the rules the forms use."""
 
     def __post_init__(self) -> None:
-        for name in ("name", "phone", "email", "notes"):
+        for name in ("name", "phone", "email", "notes", "access_hints"):
             value = getattr(self, name)
             if value != value.strip() or has_control_characters(value):
                 raise ValueError(f"{name} must be stripped text without control characters")
@@ -69,6 +77,10 @@ class Contact:
             raise ValueError("email must look like name@example.de")
         if len(self.notes) > 1000:
             raise ValueError("notes must have at most 1000 characters")
+        if len(self.access_hints) > ACCESS_HINTS_MAX:
+            raise ValueError(f"access_hints must have at most {ACCESS_HINTS_MAX} characters")
+        if self.consent_at is not None and self.consent_at.tzinfo is None:
+            raise ValueError("consent_at must be timezone-aware")
 
 
 def _check_quote(business: Business, quote: Quote, now: datetime) -> tuple[TimeWindow, ServiceType]:
@@ -144,6 +156,8 @@ def confirm_booking(
             geo_precision=quote.address.precision,
             status=AppointmentStatus.CONFIRMED,
             notes=contact.notes,
+            access_hints=contact.access_hints,
+            consent_at=contact.consent_at,
             language=language,
         )
         _store_price(appointment, quote)

@@ -62,36 +62,56 @@ def nothing_stored() -> bool:
 
 
 def test_services_lists_code_names_duration_and_base_price(client: FlaskClient) -> None:
-    """GET services returns the three services of the factory with both names, minutes
-    and base price in cents, in their sort order."""
+    """GET services returns the firm's intro and contact details, then the three services
+    of the factory with both names and descriptions, minutes, base price and "from" price
+    in cents, in their sort order. From prices with the default policy: the 15 % tier, capped
+    at 30 €, and the 8 % week discount, each rounded down to whole euros: 89 € − 13 € − 7 €
+    = 69 €; 189 € − 28 € − 15 € = 146 €; 990 € − 30 € (cap) − 79 € = 881 €."""
     make_business()
     response = client.get(f"{API}/services")
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     assert response.get_json() == {
+        "business": {
+            "name": "Sanitär Test GmbH",
+            "intro_de": "",
+            "intro_en": "",
+            "address": "Sternstraße 12, 39104 Magdeburg",
+            "phone": "0391 000 111",
+            "email": "info@test.example",
+        },
         "services": [
             {
                 "code": "tap",
                 "name_de": "Armatur tauschen",
                 "name_en": "Tap replacement",
+                "description_de": "",
+                "description_en": "",
                 "duration_minutes": 60,
                 "base_price_cents": 8900,
+                "from_price_cents": 6900,
             },
             {
                 "code": "gasboiler",
                 "name_de": "Gastherme warten",
                 "name_en": "Gas boiler service",
+                "description_de": "",
+                "description_en": "",
                 "duration_minutes": 120,
                 "base_price_cents": 18900,
+                "from_price_cents": 14600,
             },
             {
                 "code": "bigjob",
                 "name_de": "Badsanierung Tag",
                 "name_en": "Bathroom day",
+                "description_de": "",
+                "description_en": "",
                 "duration_minutes": 420,
                 "base_price_cents": 99000,
+                "from_price_cents": 88100,
             },
-        ]
+        ],
     }
 
 
@@ -200,6 +220,7 @@ def test_book_show_and_cancel_through_the_api(client: FlaskClient) -> None:
             "city": "Magdeburg",
             "precision": "postcode",
         },
+        "access_hints": "",
         "price": first["price"],
         "manage_token": token,
         # Booked in German; changeable online until 12 hours (the factory's cut-off) before
@@ -417,7 +438,8 @@ def test_an_expired_quote_is_409(app: Flask, client: FlaskClient) -> None:
 
 @pytest.mark.parametrize("consent", ["missing", False, "true", 1, None])
 def test_a_booking_without_consent_is_422(client: FlaskClient, consent: Any) -> None:
-    """Only "consent": true counts as consent; anything else is 422 on the consent field."""
+    """Only "consent": true counts as consent; anything else is 422 consent_required on the
+    consent field."""
     make_business()
     body = {"quote": offered_quotes(client)[0], **CONTACT}
     if consent == "missing":
@@ -425,7 +447,7 @@ def test_a_booking_without_consent_is_422(client: FlaskClient, consent: Any) -> 
     else:
         body["consent"] = consent
     error = error_of(client.post(f"{API}/bookings", json=body), 422)
-    assert error["code"] == "invalid_field"
+    assert error["code"] == "consent_required"
     assert list(error["fields"]) == ["consent"]
     assert nothing_stored()
 

@@ -47,11 +47,13 @@ def upgrade():
 
 
 def downgrade():
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite >= 3.35), not batch mode's copy of the
+    # table, which fails while other rows refer to `businesses` (foreign keys enforced).
     op.drop_table('geocode_cache')
-    with op.batch_alter_table('appointments', schema=None) as batch_op:
+    with op.batch_alter_table('appointments', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('consent_at')
         batch_op.drop_column('access_hints')
-    with op.batch_alter_table('businesses', schema=None) as batch_op:
+    with op.batch_alter_table('businesses', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('intro_en')
         batch_op.drop_column('intro_de')
         batch_op.drop_column('service_postcodes')
