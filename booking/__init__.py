@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, request, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from booking.config import config_from_env
 from booking.extensions import babel, csrf, db, login_manager, migrate
@@ -48,6 +49,14 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind a reverse proxy the peer is the proxy; rate limits count the client that
+        # the trusted proxies name in X-Forwarded-For.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])
+
+    from booking.ratelimits import init_rate_limits
+
+    init_rate_limits(app)
 
     from booking.services.addresses import init_geocoder
     from booking.services.horizons import init_horizons

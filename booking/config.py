@@ -55,7 +55,9 @@ def config_from_env(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_SEARCH": os.environ.get("RATELIMIT_SEARCH", "30 per minute"),
         "RATELIMIT_BOOKING": os.environ.get("RATELIMIT_BOOKING", "10 per minute"),
-        "RATELIMIT_HEADERS_ENABLED": True,
+        # Retry-After is set on the 429 answer itself (booking.ratelimits), in agreement
+        # with the wait its message names.
+        "RATELIMIT_HEADERS_ENABLED": False,
         # How many reverse proxies in front set X-Forwarded-For (0: none, the peer is the client)
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "TRAVEL_PROVIDER": os.environ.get("TRAVEL_PROVIDER", "geodesic"),

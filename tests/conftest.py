@@ -86,6 +86,8 @@ def migrated(
         "WTF_CSRF_ENABLED": False,
         "DEMO_MODE": False,
         "GEOCODER": "postcode",
+        # Rate limits are off except in the tests about them (tests/booking/test_rate_limits.py).
+        "RATELIMIT_ENABLED": False,
         "GEODATA_DIR": str(geodata_dir),
         "SOLVER_TIME_LIMIT_S": 1.0,
         "NOW": lambda: NOW,

@@ -24,6 +24,7 @@ from booking.customer.views import (
 )
 from booking.extensions import db
 from booking.models import Appointment, Business, ServiceType
+from booking.ratelimits import booking_limit, search_limit
 from booking.services.addresses import (
     AddressNotFound,
     GeocoderUnavailable,
@@ -265,6 +266,7 @@ def located_address(business: Business, data: dict[str, Any]) -> Address:
 
 
 @bp.post("/geocode")
+@search_limit
 def geocode():
     """Where an address is, how exactly it was found ("house", "street" or "postcode"),
     and whether the firm serves it. Outside the service area is an answer here (200, with
@@ -285,6 +287,7 @@ def geocode():
 
 
 @bp.post("/offers")
+@search_limit
 def offers():
     business = current_business()
     data = json_body()
@@ -298,6 +301,7 @@ def offers():
 
 
 @bp.post("/bookings")
+@booking_limit
 def bookings():
     """Book a quote for a customer. `consent: true` (JSON true, nothing else) records their
     agreement to the processing of their data; without it the answer is 422
@@ -370,6 +374,7 @@ def appointment(token: str):
 
 
 @bp.post("/appointments/<token>/cancel")
+@booking_limit
 def cancel(token: str):
     """Cancel until the cut-off (409 cutoff_passed after it). Cancelling a cancelled
     appointment changes nothing and sends no email: then `email_sent` is absent."""

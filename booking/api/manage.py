@@ -28,6 +28,7 @@ from booking.customer.forms import QuoteForm
 from booking.customer.views import BOOKING_ERRORS
 from booking.extensions import db
 from booking.models import Appointment, Business, ServiceType
+from booking.ratelimits import booking_limit, search_limit
 from booking.services.bookings import BookingError, can_change, reschedule_appointment
 from booking.services.clock import now_utc
 from booking.services.emails import notify
@@ -60,6 +61,7 @@ def _alternatives(appointment: Appointment) -> list[dict[str, Any]]:
 
 
 @bp.post("/appointments/<token>/offers")
+@search_limit
 def reschedule_offers(token: str):
     """Offers for moving the appointment. The body may be empty or a JSON object (its
     fields are not used: the booked service and address are)."""
@@ -76,6 +78,7 @@ def reschedule_offers(token: str):
 
 
 @bp.post("/appointments/<token>/reschedule")
+@booking_limit
 def reschedule(token: str):
     """Move the appointment to a quote from its `offers`: 200 with the moved appointment
     and `email_sent`; 409 slot_taken with fresh `alternatives` if it no longer fits

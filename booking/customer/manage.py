@@ -22,6 +22,7 @@ from booking.customer.views import (
 )
 from booking.extensions import db
 from booking.models import Appointment, Business
+from booking.ratelimits import booking_limit, search_limit
 from booking.services.bookings import BookingError, can_change, reschedule_appointment
 from booking.services.clock import now_utc
 from booking.services.emails import notify
@@ -93,6 +94,7 @@ def _refused(appointment: Appointment, code: str):
 
 
 @bp.get("/appointment/<token>/reschedule")
+@search_limit
 def reschedule(token: str):
     return render_reschedule(appointment_by_token(token))
 
@@ -118,6 +120,7 @@ def reschedule_review(token: str):
 
 
 @bp.post("/appointment/<token>/reschedule")
+@booking_limit
 def reschedule_confirm(token: str):
     appointment = appointment_by_token(token)
     quote = _quote_for(appointment, QuoteForm())

@@ -14,6 +14,7 @@ from booking.customer import bp
 from booking.customer.forms import AddressForm, ContactForm
 from booking.extensions import db
 from booking.models import Appointment, Business, ServiceType
+from booking.ratelimits import booking_limit, search_limit
 from booking.services.addresses import (
     AddressNotFound,
     GeocoderUnavailable,
@@ -275,6 +276,7 @@ def address(code: str):
 
 
 @bp.get("/book/<code>/slots")
+@search_limit
 def slots(code: str):
     business = current_business()
     service = service_by_code(business, code)
@@ -338,6 +340,7 @@ def details():
 
 
 @bp.post("/book/confirm")
+@booking_limit
 def confirm():
     business = current_business()
     form = ContactForm()
@@ -394,6 +397,7 @@ def manage(token: str):
 
 
 @bp.post("/appointment/<token>/cancel")
+@booking_limit
 def cancel(token: str):
     appointment = appointment_by_token(token)
     business = db.session.get(Business, appointment.business_id)

@@ -1,0 +1,81 @@
+"""Rate limits on the booking endpoints (Flask-Limiter), counted per client address.
+
+Two shared budgets, each configurable:
+
+- `search_limit` (RATELIMIT_SEARCH): looking up an address and its slots, on the pages and
+  in the API. Each costs a geocoding request and an offer computation.
+- `booking_limit` (RATELIMIT_BOOKING): confirming, moving and cancelling.
+
+All endpoints of one budget share its counter. The counters live in RATELIMIT_STORAGE_URI
+(memory:// by default: per process; redis://host:6379 shares them between processes).
+Requests from the machine itself (127.0.0.1, ::1) are not counted: health checks, local
+tools and `python -m booking.bench offers`, and a reverse proxy on the same host that is
+not declared in TRUSTED_PROXIES, whose customers would otherwise share one budget.
+A request over the limit gets 429 with Retry-After: JSON with the code "rate_limited" under
+/api/, a page in the visitor's language elsewhere.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import time
+
+from flask import Flask, current_app, jsonify, make_response, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.exceptions import TooManyRequests
+from werkzeug.wrappers import Response
+
+from booking.extensions import db, limiter
+from booking.models import Business
+
+search_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_SEARCH"], scope="search")
+booking_limit = limiter.shared_limit(
+    lambda: current_app.config["RATELIMIT_BOOKING"], scope="booking"
+)
+
+@limiter.request_filter
+def from_this_machine() -> bool:
+    """Whether the client is this machine (loopback): such requests are not counted."""
+    try:
+        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
+
+
+# When the limit that was hit is unknown (a plain abort(429)), ask to wait this long.
+DEFAULT_RETRY_AFTER_S = 60
+
+
+def retry_after_s() -> int:
+    """Whole seconds until the limit that was hit resets, at least 1."""
+    hit = limiter.current_limit
+    if hit is None or not hit.breached:
+        return DEFAULT_RETRY_AFTER_S
+    return max(1, min(math.ceil(hit.reset_at - time.time()), hit.limit.get_expiry()))
+
+
+def too_many_requests(error: TooManyRequests) -> Response:
+    wait_s = retry_after_s()
+    message = _(
+        "Too many requests from your connection. Please wait %(seconds)d seconds and try again.",
+        seconds=wait_s,
+    )
+    if request.path.startswith("/api/"):
+        response = jsonify(
+            {"error": {"code": "rate_limited", "message": message, "retry_after_s": wait_s}}
+        )
+    else:
+        business = db.session.scalars(select(Business).order_by(Business.id)).first()
+        response = make_response(
+            render_template("customer/rate_limited.html", business=business, message=message)
+        )
+    response.status_code = 429
+    response.headers["Retry-After"] = str(wait_s)
+    return response
+
+
+def init_rate_limits(app: Flask) -> None:
+    limiter.init_app(app)
+    app.register_error_handler(429, too_many_requests)
