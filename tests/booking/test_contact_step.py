@@ -81,6 +81,7 @@ def test_the_details_page_has_access_hints_and_links_the_privacy_notice(
     assert "Zum Beispiel: Hinterhaus, 2. OG; bei Müller klingeln." in html
     assert 'href="/datenschutz"' in html
     assert "Ich bin einverstanden" in html
+    assert '="None"' not in html
 
 
 def test_access_hints_and_the_time_of_consent_are_stored(client: FlaskClient) -> None:
@@ -117,6 +118,7 @@ def test_messages_sit_next_to_their_fields_for_screen_readers(client: FlaskClien
     consent = re.search(r'<input[^>]*\bid="consent"[^>]*>', html)
     assert consent is not None and "consent-error" in consent.group(0)
     assert 'aria-invalid="false"' in re.search(r'<input[^>]*\bid="phone"[^>]*>', html).group(0)
+    assert '="None"' not in html  # attributes not given are left out
     assert nothing_stored()
 
 
