@@ -61,6 +61,14 @@ def test_an_intro_with_markup_is_shown_as_text(client: FlaskClient) -> None:
     assert "&lt;script&gt;" in html
 
 
+def test_every_page_links_the_privacy_notice(client: FlaskClient) -> None:
+    """The footer of the customer pages links /datenschutz."""
+    make_business()
+    for path in ("/", "/book/tap", "/datenschutz"):
+        footer = client.get(path).get_data(as_text=True).split('<footer class="site">')[1]
+        assert 'href="/datenschutz"' in footer, path
+
+
 def test_without_an_intro_no_empty_paragraph_is_shown(client: FlaskClient) -> None:
     make_business()
     assert 'class="intro"' not in client.get("/").get_data(as_text=True)
