@@ -10,10 +10,17 @@ kind of window: the planner gains room to fit the job where it costs least. Trav
 discounts are rounded down to whole euros, so customers see round numbers; when the floor
 price binds, the combination discount is kept and the flexibility discount shrinks first.
 
-Example with the defaults: base 89.00 €, job 14 km from the depot (4 km over the free
-radius at 1.00 €/km → 4.00 € travel fee), Δ = 6 min, S = 40 min → r = 85 % → tier 15 % of
-89.00 € = 13.35 € → 13.00 € discount → total 89.00 + 4.00 − 13.00 = 80.00 €. The same
-slot as "any time that day" takes 5 % of 89.00 € = 4.45 € → 4.00 € more off: 76.00 €.
+Example with the defaults: base 149.00 €, job 14 km from the depot (4 km over the free
+radius at 1.00 €/km → 4.00 € travel fee), Δ = 2 min, S = 40 min → r = 95 % → tier 2 % of
+149.00 € = 2.98 € → 2.00 € discount → total 149.00 + 4.00 − 2.00 = 151.00 €. The same
+slot as "any time that day" takes 1 % of 149.00 € = 1.49 € → 1.00 € more off: 150.00 €.
+
+Why the defaults are small: a discount is affordable only while it costs less than the
+travel it saves. `python -m booking.bench simulate` measures that saving against
+calendar-style booking: about 2-3 € per job at 0.30 €/km and 60 € per driving hour, and
+nearly all of it comes from customers who leave a whole day or week open. The defaults
+keep the discounts granted below that saving in the simulation; a firm with other costs
+sets its own (every parameter is per business).
 """
 
 from __future__ import annotations
@@ -49,7 +56,7 @@ class DiscountTier:
             raise ValueError(f"discount_pct must lie in [0, 100], got {self.discount_pct}")
 
 
-DEFAULT_TIERS = (DiscountTier(75, 15), DiscountTier(50, 10), DiscountTier(25, 5))
+DEFAULT_TIERS = (DiscountTier(90, 2), DiscountTier(75, 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +67,11 @@ class PricingPolicy:
     travel_fee_cents_per_km: int = 100
     travel_fee_max_cents: int = 4_000
     discount_tiers: tuple[DiscountTier, ...] = DEFAULT_TIERS
-    discount_max_cents: int = 3_000
+    discount_max_cents: int = 1_000
     floor_pct: int = 70
-    half_day_discount_pct: int = 3
-    day_discount_pct: int = 5
-    week_discount_pct: int = 8
+    half_day_discount_pct: int = 1
+    day_discount_pct: int = 1
+    week_discount_pct: int = 2
 
     def __post_init__(self) -> None:
         for name in (

@@ -6,7 +6,7 @@ from datetime import date
 
 from booking.extensions import db
 from booking.models import Business, ServiceType, Technician, User
-from optimizer.pricing import PricingPolicy
+from tests.policies import ROUND_POLICY
 
 H = 3600
 TUESDAY = date(2026, 11, 24)  # the first bookable day when "now" is Monday 23 November
@@ -33,7 +33,7 @@ def make_business(
         horizon_days=14,
         slot_windows=windows
         or [[8 * H, 10 * H], [10 * H, 12 * H], [12 * H, 14 * H], [14 * H, 16 * H]],
-        pricing=PricingPolicy().to_dict(),
+        pricing=ROUND_POLICY.to_dict(),
         cancel_cutoff_hours=cutoff_hours,
     )
     db.session.add(business)

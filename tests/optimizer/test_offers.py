@@ -28,7 +28,7 @@ from optimizer.offers import (
     offer_slots,
     offer_windows,
 )
-from optimizer.pricing import PricingPolicy, price_slot
+from optimizer.pricing import price_slot
 from optimizer.schedule import check_route
 from tests.optimizer.lineworld import (
     hm,
@@ -41,10 +41,11 @@ from tests.optimizer.lineworld import (
     tech,
     travel,
 )
+from tests.policies import ROUND_POLICY
 
 MONDAY, TUESDAY = date(2025, 3, 3), date(2025, 3, 4)
 DEPOT = mark(0)
-POLICY = PricingPolicy()
+POLICY = ROUND_POLICY
 
 MORNING = TimeWindow(hm(8), hm(12))
 TOO_EARLY = TimeWindow(hm(8), hm(8, 15))  # nobody can be at mark 20 by 08:15

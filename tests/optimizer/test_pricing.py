@@ -1,12 +1,14 @@
 """Tests for optimizer.pricing: travel fee, saving ratio, tiers, cap, floor and rounding.
 
-All amounts in cents. Defaults: 10 km free, then 1.00 €/km up to 40.00 €; tiers
-75 % → 15 %, 50 % → 10 %, 25 % → 5 %; discount cap 30.00 €; floor 70 % of the base.
+All amounts in cents. The policy of most tests (tests/policies.py): 10 km free, then
+1.00 €/km up to 40.00 €; tiers 75 % → 15 %, 50 % → 10 %, 25 % → 5 %; discount cap
+30.00 €; floor 70 % of the base. The shipped defaults are pinned at the end.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -20,13 +22,15 @@ from optimizer.pricing import (
     saving_pct,
     travel_fee_cents,
 )
+from tests.policies import ROUND_POLICY
 
-DEFAULT = PricingPolicy()
+DEFAULT = ROUND_POLICY
 S = 2400  # a standalone trip of 40 min
 
 
-def test_docstring_example_is_80_euros():
-    """89.00 € base, 14 km, Δ 6 min, S 40 min → 4.00 € fee, 13.00 € off, 80.00 € total."""
+def test_round_policy_example_is_80_euros():
+    """Under the round policy: 89.00 € base, 14 km, Δ 6 min, S 40 min → 4.00 € fee,
+    13.00 € off, 80.00 € total."""
     # fee: (14 000 - 10 000) m × 100 ct/km = 400; r = 1 - 360/2400 = 85 % → tier 15 %;
     # 8900 × 15 % = 1335 → rounded down to 1300; total 8900 + 400 - 1300 = 8000.
     price = price_slot(8900, 14_000, 360, 2400, DEFAULT)
@@ -122,7 +126,7 @@ def test_discount_is_capped_by_discount_max_cents():
 
 def test_custom_cap_is_rounded_down_to_euros_too():
     """A cap of 12.34 € gives 12.00 € off (15 % of 300.00 € = 45.00 € > cap)."""
-    policy = PricingPolicy(discount_max_cents=1234)
+    policy = replace(ROUND_POLICY, discount_max_cents=1234)
     assert price_slot(30_000, 0, 0, S, policy).discount_cents == 1200
 
 
@@ -279,3 +283,20 @@ def test_price_breakdown_checks_its_sum_and_signs():
     with pytest.raises(ValueError, match="cannot be negative"):
         PriceBreakdown(base_cents=100, travel_fee_cents=0, discount_cents=-100,
                        total_cents=200, saving_pct=0)
+
+
+def test_the_shipped_defaults_are_the_calibrated_small_discounts():
+    """The defaults (see the module docstring): r ≥ 90 % → 2 %, ≥ 75 % → 1 %, at most
+    10.00 €; flexibility 1 / 1 / 2 %. The docstring's example: 149.00 € base, 14 km,
+    Δ 2 min, S 40 min → 4.00 € fee, 2 % of 149.00 = 2.98 → 2.00 € off: 151.00 €; as a
+    whole day 1 % more (1.49 → 1.00 €): 150.00 €; any day of the week 2 %: 149.00 €."""
+    policy = PricingPolicy()
+    assert policy.discount_tiers == (DiscountTier(90, 2), DiscountTier(75, 1))
+    assert policy.discount_max_cents == 1000
+    assert (policy.half_day_discount_pct, policy.day_discount_pct,
+            policy.week_discount_pct) == (1, 1, 2)  # fmt: skip
+    assert price_slot(14_900, 14_000, 120, 2400, policy).total_cents == 15_100
+    assert price_slot(14_900, 14_000, 120, 2400, policy, "day").total_cents == 15_000
+    assert price_slot(14_900, 14_000, 120, 2400, policy, "week").total_cents == 14_900
+    # 74 % saving earns nothing: the discount is for riding along, not for driving less
+    assert price_slot(14_900, 0, 625, 2400, policy).discount_cents == 0
