@@ -8,16 +8,16 @@ Two shared budgets, each configurable:
 
 All endpoints of one budget share its counter. The counters live in RATELIMIT_STORAGE_URI
 (memory:// by default: per process; redis://host:6379 shares them between processes).
-Requests from the machine itself (127.0.0.1, ::1) are not counted: health checks, local
-tools and `python -m booking.bench offers`, and a reverse proxy on the same host that is
-not declared in TRUSTED_PROXIES, whose customers would otherwise share one budget.
+Every client is counted, the machine itself too: exempting loopback would switch the
+limits off silently behind a reverse proxy on the same host. Behind a proxy, declare it
+in TRUSTED_PROXIES so that each customer is counted by their own address; local tools
+that need no limits (the benchmarks) turn them off with RATELIMIT_ENABLED.
 A request over the limit gets 429 with Retry-After: JSON with the code "rate_limited" under
 /api/, a page in the visitor's language elsewhere.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import time
 
@@ -34,14 +34,6 @@ search_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_SEARCH
 booking_limit = limiter.shared_limit(
     lambda: current_app.config["RATELIMIT_BOOKING"], scope="booking"
 )
-
-@limiter.request_filter
-def from_this_machine() -> bool:
-    """Whether the client is this machine (loopback): such requests are not counted."""
-    try:
-        return ipaddress.ip_address(request.remote_addr or "").is_loopback
-    except ValueError:
-        return False
 
 
 # When the limit that was hit is unknown (a plain abort(429)), ask to wait this long.

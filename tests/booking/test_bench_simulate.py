@@ -138,8 +138,8 @@ def test_the_request_stream_is_fixed_by_the_seed_and_shares_nest() -> None:
 def test_one_customer_alone_books_the_week_if_price_sensitive_else_their_slot() -> None:
     """A lone tap replacement (89.00 €) on an empty calendar. Nothing to ride along on, so
     no combination discount; the price-sensitive customer takes "any day this week" for
-    2 % of 89.00 € = 1.78 € → 1.00 € off (the default policy). The other books their own slot at full price;
-    (A) books that slot too. Each job is served."""
+    2 % of 89.00 € = 1.78 € → 1.00 € off (the default policy). The other books their own
+    slot at full price; (A) books that slot too. Each job is served."""
     firm = demo_firm()
     tap = next(s for s in firm.services if s.code == "tap")
     request = Request("r", 0, MAGDEBURG, tap, 2, EARLY, sensitivity=0.5)
