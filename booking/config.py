@@ -43,6 +43,8 @@ def config_from_env(instance_path: str) -> dict[str, Any]:
         "GEOCODER": os.environ.get("GEOCODER", "postcode"),
         "NOMINATIM_URL": os.environ.get("NOMINATIM_URL", "https://nominatim.openstreetmap.org"),
         "GEODATA_DIR": os.environ.get("GEODATA_DIR", _default_geodata_dir()),
+        # pgeocode's own data folder (its DE.txt); empty: <instance>/pgeocode
+        "PGEOCODE_DATA_DIR": os.environ.get("PGEOCODE_DATA_DIR", ""),
         "PHOTON_URL": os.environ.get("PHOTON_URL", "https://photon.komoot.io"),
         "GEOCODER_USER_AGENT": os.environ.get("GEOCODER_USER_AGENT", "KombiTermin/0.1"),
         "GEOCODER_TIMEOUT_S": float(os.environ.get("GEOCODER_TIMEOUT_S", "5")),

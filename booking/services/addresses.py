@@ -25,7 +25,7 @@ def init_geocoder(app: Flask) -> None:
     app.extensions[_KEY] = build_geocoder(
         app.config["GEOCODER"],
         source_dir=Path(source) if source else None,
-        cache_dir=Path(app.instance_path) / "pgeocode",
+        cache_dir=Path(app.config["PGEOCODE_DATA_DIR"] or Path(app.instance_path) / "pgeocode"),
         nominatim_url=app.config["NOMINATIM_URL"],
         photon_url=app.config["PHOTON_URL"],
         user_agent=app.config["GEOCODER_USER_AGENT"],

@@ -12,6 +12,7 @@ from typing import Any
 import pgeocode
 import pytest
 
+from booking.extensions import db
 from booking.services.geocoding import (
     CachingGeocoder,
     FallbackGeocoder,
@@ -763,3 +764,23 @@ def test_cache_forgets_after_max_age() -> None:
     clock.now += 0.1
     assert cache.geocode("", "39104", "") is None
     assert len(inner.calls) == 2
+
+
+def test_pgeocode_data_dir_is_read_as_pgeocodes_own_folder(tmp_path, geodata_dir, migrated, app):
+    """PGEOCODE_DATA_DIR holding a DE.txt in pgeocode's format is used without any GeoNames
+    source: the app geocodes 39104 from it (the conversion of the fixture's rows). The
+    `app` fixture empties the tables afterwards (the geocoding cache is one)."""
+    from booking.services.addresses import locate
+    from booking.services.geocoding import PostcodeGeocoder
+    from tests.conftest import make_app
+
+    own = tmp_path / "pgeocode-data"
+    PostcodeGeocoder(geodata_dir, own).geocode("", "39104", "Magdeburg")  # writes own/DE.txt
+    assert (own / "DE.txt").is_file()
+    other = make_app({**migrated, "GEODATA_DIR": "", "PGEOCODE_DATA_DIR": str(own)})
+    with other.app_context():
+        found = locate("Breiter Weg 5", "39104", "Magdeburg")
+        db.session.remove()
+        db.engine.dispose()
+    assert (found.postcode, found.precision) == ("39104", "postcode")
+    assert abs(found.lat - 52.1243) < 1e-3
