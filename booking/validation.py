@@ -12,7 +12,8 @@ from wtforms import Field, Form
 from wtforms.validators import ValidationError
 
 # PostgreSQL refuses NUL in text; other control characters have no business in a form.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Lone surrogates (JSON may spell them, "\ud800") cannot be encoded for any database.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 PHONE_PATTERN = re.compile(r"^\+?[0-9 ()/\-]{6,30}$")
 # Manage tokens are secrets.token_urlsafe(32); service codes are slugs.
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")

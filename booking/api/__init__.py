@@ -60,7 +60,10 @@ class ApiError(Exception):
 @bp.errorhandler(ApiError)
 def _api_error(error: ApiError):
     body = {"error": {"code": error.code, "message": error.message, **error.extra}}
-    return jsonify(body), error.status
+    response = jsonify(body)
+    if "retry_after_s" in error.extra:  # in the header too, as on 429 rate_limited
+        response.headers["Retry-After"] = str(error.extra["retry_after_s"])
+    return response, error.status
 
 
 @bp.app_errorhandler(HTTPException)
@@ -73,7 +76,10 @@ def _http_error(error: HTTPException):
 
 
 def json_body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes: no object we could read
+        data = None
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", _("The request body must be a JSON object."))
     return data

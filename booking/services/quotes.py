@@ -87,6 +87,8 @@ def sign_quote(quote: Quote, secret_key: str) -> str:
 
 
 def read_quote(token: str, secret_key: str, max_age_s: int) -> Quote:
+    if not token.isascii():  # we sign in URL-safe ASCII; anything else cannot be ours
+        raise QuoteError("quote_invalid")
     serializer = _serializer(secret_key)
     try:
         payload: dict[str, Any] = serializer.loads(token, max_age=max_age_s)

@@ -3,6 +3,7 @@ a machine-readable code, never an HTML page, never a 500, and nothing stored."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import date, timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy import select
 
 from booking.extensions import db
 from booking.models import Appointment, Customer, RouteStop
+from booking.services.geocoding import GeocoderUnavailable
 from booking.services.invariants import broken_promises
 from booking.services.quotes import read_quote
 from tests.booking.pages import ADDRESS, count
@@ -593,3 +595,76 @@ def test_a_nul_character_in_the_name_is_never_a_500(app: Flask, client: FlaskCli
     else:
         assert list(response.get_json()["error"]["fields"]) == ["name"]
         assert nothing_stored()
+
+
+@pytest.mark.parametrize("path", ["/geocode", "/offers", "/bookings"])
+def test_a_body_nested_too_deeply_is_400_not_a_500(
+    app: Flask, client: FlaskClient, path: str
+) -> None:
+    """100,000 opening brackets exceed the JSON parser's recursion: 400 invalid_json, as for
+    any body that is not a JSON object (it was a 500)."""
+    make_business()
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # answer a crash with a 500 like production
+    response = client.post(API + path, data="[" * 100_000, content_type="application/json")
+    assert error_of(response, 400)["code"] == "invalid_json"
+
+
+LONE_SURROGATE = "\\ud800"  # valid JSON, but no UTF-8 text: a database cannot store it
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/geocode", "street"),
+        ("/offers", "city"),
+        ("/bookings", "name"),
+        ("/bookings", "notes"),
+        ("/bookings", "access_hints"),
+        ("/bookings", "email"),
+    ],
+)
+def test_a_lone_surrogate_in_a_text_field_is_422_on_that_field(
+    app: Flask, client: FlaskClient, path: str, field: str
+) -> None:
+    """A JSON string with an unpaired surrogate escape (\\ud800) in a text field is refused
+    as 422 on that field, nothing stored; it was a 500 when it reached the database."""
+    make_business()
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # answer a crash with a 500 like production
+    body: dict[str, Any] = {"service": "tap", **ADDRESS}
+    if path == "/bookings":
+        body = {"quote": offered_quotes(client)[0], **CONTACT}
+    body[field] = "Erika"  # replaced by Erika + the surrogate below
+    data = json.dumps(body).replace('"Erika"', f'"Erika{LONE_SURROGATE}"')
+    response = client.post(API + path, data=data, content_type="application/json")
+    error = error_of(response, 422)
+    assert error["code"] == "invalid_field"
+    assert list(error["fields"]) == [field]
+    assert nothing_stored()
+
+
+def test_a_quote_with_a_lone_surrogate_is_quote_invalid(app: Flask, client: FlaskClient) -> None:
+    """Quotes are URL-safe ASCII; one with an unpaired surrogate is 422 quote_invalid (it
+    was a 500 in the signature check)."""
+    make_business()
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # answer a crash with a 500 like production
+    body = json.dumps({**CONTACT, "quote": "Erika"}).replace('"Erika"', f'"x{LONE_SURROGATE}"')
+    response = client.post(f"{API}/bookings", data=body, content_type="application/json")
+    assert error_of(response, 422)["code"] == "quote_invalid"
+    assert nothing_stored()
+
+
+def test_the_geocoder_down_is_503_with_retry_after(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the address server cannot be reached, offers answer 503 geocoder_unavailable
+    with retry_after_s, and the Retry-After header says the same (as on 429)."""
+    make_business()
+
+    def down(street: str, postcode: str, city: str):
+        raise GeocoderUnavailable("down")
+
+    monkeypatch.setattr("booking.api.locate", down)
+    response = offers(client)
+    error = error_of(response, 503)
+    assert error["code"] == "geocoder_unavailable"
+    assert response.headers["Retry-After"] == str(error["retry_after_s"]) == "30"
