@@ -69,6 +69,7 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
     init_mailer(app)
 
     from booking import api, auth, customer, dispatch, routesheet
+    from booking.api import openapi as api_docs
     from booking.cli import register_cli
     from booking.templating import register_template_helpers
 
@@ -76,8 +77,9 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
     app.register_blueprint(auth.bp)
     app.register_blueprint(dispatch.bp, url_prefix="/dispatch")
     app.register_blueprint(routesheet.bp, url_prefix="/sheets")
-    app.register_blueprint(api.bp, url_prefix="/api/v1")
+    app.register_blueprint(api.bp, url_prefix=api_docs.SERVER_URL)
     csrf.exempt(api.bp)  # the API carries no cookies: quotes and manage tokens authorise
+    app.register_blueprint(api_docs.docs)  # GET /api/openapi.json
     register_template_helpers(app)
     register_cli(app)
     return app
