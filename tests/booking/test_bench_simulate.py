@@ -36,7 +36,7 @@ LAST_LINE = re.compile(
     r"km_saving_pct=(-?\d+\.\d) served_calendar=(\d+) served_kombi=(\d+) "
     r"discounts_eur=(\d+\.\d\d) travel_saved_eur=(-?\d+\.\d\d)"
 )
-FAST = Settings(plan=PlanParameters(time_limit_s=0.1))
+FAST = Settings(plan=PlanParameters(time_limit_s=0.1), ahead=PlanParameters(time_limit_s=0.05))
 MAGDEBURG = Location(52.1270, 11.6330)
 
 
@@ -164,7 +164,8 @@ def test_a_tiny_run_prints_consistent_figures_and_the_fixed_last_line(
     each other (served ≤ booked ≤ requests, (B) never drops a booked job)."""
     out = tmp_path / "sim.json"
     argv = ["--seed", "3", "--days", "2", "--requests-per-day", "8", "--shares", "50"]
-    code = simulate.main([*argv, "--plan-seconds", "0.1", "--json", str(out)])
+    short = ["--plan-seconds", "0.1", "--ahead-seconds", "0.05"]
+    code = simulate.main([*argv, *short, "--json", str(out)])
     lines = capsys.readouterr().out.strip().splitlines()
     assert code == 0
     assert lines[0].startswith("simulate: seed=3 days=2 requests_per_day=8")
