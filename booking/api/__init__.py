@@ -103,6 +103,21 @@ def form_data(data: dict[str, Any], fields: tuple[str, ...]) -> MultiDict[str, s
     return values
 
 
+def signed_quote(token: str) -> Quote:
+    """The quote behind a token; an expired one is 409 (fresh offers will do), a forged
+    or malformed one 422."""
+    try:
+        return read_quote(
+            token, current_app.config["SECRET_KEY"], current_app.config["QUOTE_TTL_S"]
+        )
+    except QuoteError as error:
+        raise ApiError(
+            409 if error.code == "quote_expired" else 422,
+            error.code,
+            str(BOOKING_ERRORS[error.code]),
+        ) from error
+
+
 def validation_error(errors: dict[str, list[str]]) -> ApiError:
     messages = {name: [str(m) for m in msgs] for name, msgs in errors.items()}
     return ApiError(422, "invalid_field", _("Please check the marked fields."), fields=messages)
@@ -327,16 +342,7 @@ def bookings():
                 fields={"consent": [str(m) for m in form.consent.errors]},
             )
         raise validation_error(form.errors)
-    try:
-        quote = read_quote(
-            form.quote.data, current_app.config["SECRET_KEY"], current_app.config["QUOTE_TTL_S"]
-        )
-    except QuoteError as error:
-        raise ApiError(
-            409 if error.code == "quote_expired" else 422,
-            error.code,
-            str(BOOKING_ERRORS[error.code]),
-        ) from error
+    quote = signed_quote(form.quote.data)
     now = now_utc()
     contact = Contact(
         form.name.data,

@@ -11,21 +11,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 
 from booking.api import (
-    ApiError,
     appointment_for,
     appointment_json,
     bp,
     change_error,
     form_data,
     json_body,
+    signed_quote,
     slots_json,
     validation_error,
 )
 from booking.customer.forms import QuoteForm
-from booking.customer.views import BOOKING_ERRORS
 from booking.extensions import db
 from booking.models import Appointment, Business, ServiceType
 from booking.ratelimits import booking_limit, search_limit
@@ -33,7 +32,6 @@ from booking.services.bookings import BookingError, can_change, reschedule_appoi
 from booking.services.clock import now_utc
 from booking.services.emails import notify
 from booking.services.offering import Address, bookable_service
-from booking.services.quotes import QuoteError, read_quote
 
 
 def _movable(appointment: Appointment) -> tuple[Business, ServiceType]:
@@ -87,16 +85,7 @@ def reschedule(token: str):
     form = QuoteForm(formdata=form_data(json_body(), ("quote",)), meta={"csrf": False})
     if not form.validate():
         raise validation_error(form.errors)
-    try:
-        quote = read_quote(
-            form.quote.data, current_app.config["SECRET_KEY"], current_app.config["QUOTE_TTL_S"]
-        )
-    except QuoteError as error:
-        raise ApiError(
-            409 if error.code == "quote_expired" else 422,
-            error.code,
-            str(BOOKING_ERRORS[error.code]),
-        ) from error
+    quote = signed_quote(form.quote.data)
     now = now_utc()
     try:
         reschedule_appointment(appointment, quote, now)
