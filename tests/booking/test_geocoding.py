@@ -32,6 +32,16 @@ from tests.booking.geoservers import (
     photon_feature,
 )
 
+# What both servers' answers for Breiter Weg 10 must turn into.
+BREITER_WEG_10_FOUND = GeocodedAddress(
+    lat=52.1271,
+    lon=11.6351,
+    precision="house",
+    postcode="39104",
+    city="Magdeburg",
+    label="Breiter Weg 10, 39104 Magdeburg",
+)
+
 
 def geonames_line(postcode: str, place: str, community: str, lat: str, lon: str, acc: str) -> str:
     """One line of the raw GeoNames export: 12 tab-separated fields, no quoting."""
@@ -264,14 +274,7 @@ def test_nominatim_sends_structured_query_and_reads_house(
 
     result = nominatim(nominatim_server.url).geocode("Breiter Weg 10", "39104", "Magdeburg")
 
-    assert result == GeocodedAddress(
-        lat=52.1271,
-        lon=11.6351,
-        precision="house",
-        postcode="39104",
-        city="Magdeburg",
-        label="Breiter Weg 10, 39104 Magdeburg",
-    )
+    assert result == BREITER_WEG_10_FOUND
     [(path, params, user_agent)] = nominatim_server.requests
     assert path == "/search"
     assert params == {
@@ -381,14 +384,7 @@ def test_photon_sends_free_text_and_reads_house(photon_server: FakeServer) -> No
 
     result = photon(photon_server.url).geocode("Breiter Weg 10", "39104", "Magdeburg")
 
-    assert result == GeocodedAddress(
-        lat=52.1271,
-        lon=11.6351,
-        precision="house",
-        postcode="39104",
-        city="Magdeburg",
-        label="Breiter Weg 10, 39104 Magdeburg",
-    )
+    assert result == BREITER_WEG_10_FOUND
     [(path, params, user_agent)] = photon_server.requests
     assert path == "/api"
     assert params == {
