@@ -25,7 +25,7 @@ translations: $(VENV)/.installed
 
 run: $(VENV)/.installed translations
 	KOMBITERMIN_DEMO=1 $(FLASK) db upgrade
-	KOMBITERMIN_DEMO=1 $(FLASK) seed-demo
+	KOMBITERMIN_DEMO=1 PORT=$(PORT) $(FLASK) seed-demo
 	KOMBITERMIN_DEMO=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: $(VENV)/.dev-installed translations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 
 import click
@@ -30,9 +31,10 @@ def register_cli(app: Flask) -> None:
         else:
             click.echo("Database already has a business; nothing seeded.")
         if current_app.config["DEMO_MODE"]:
+            port = os.environ.get("PORT", "5000")  # `make run PORT=…` passes it on
             click.echo(
                 f"Demo dispatcher login: {DEMO_EMAIL} / {DEMO_PASSWORD} "
-                "at http://127.0.0.1:5000/login"
+                f"at http://127.0.0.1:{port}/login"
             )
 
     @app.cli.command("create-user")

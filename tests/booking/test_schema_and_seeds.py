@@ -86,6 +86,16 @@ def test_seed_command_runs_once(app: Flask) -> None:
     assert "0 broken promises" in check.output
 
 
+def test_seed_command_names_the_demo_login_on_the_port_of_make_run(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In demo mode the login is printed with the port `make run PORT=…` serves on."""
+    app.config["DEMO_MODE"] = True
+    monkeypatch.setenv("PORT", "5077")
+    output = app.test_cli_runner().invoke(args=["seed-demo"]).output
+    assert "dispo@example.com / demo1234 at http://127.0.0.1:5077/login" in output
+
+
 def test_the_travel_provider_is_chosen_by_configuration(migrated: dict[str, object]) -> None:
     """TRAVEL_PROVIDER=osrm puts the OSRM client behind the memo; unknown kinds fail fast."""
     app = make_app({**migrated, "TRAVEL_PROVIDER": "osrm", "OSRM_URL": "http://127.0.0.1:5999"})
