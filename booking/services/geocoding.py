@@ -243,7 +243,11 @@ class _RemoteGeocoder:
 
     SERVICE = ""
 
-    def __init__(self, user_agent: str, timeout_s: float, min_delay_s: float) -> None:
+    def __init__(
+        self, client_class: Any, base_url: str, user_agent: str, timeout_s: float,
+        min_delay_s: float,
+    ) -> None:  # fmt: skip
+        scheme, domain = _server_parts(base_url, self.SERVICE)
         if not user_agent.strip():
             raise ValueError(f"{self.SERVICE} needs a user agent that identifies the application")
         if not timeout_s > 0:
@@ -253,6 +257,14 @@ class _RemoteGeocoder:
         self.user_agent = user_agent
         self.timeout_s = timeout_s
         self.min_delay_s = min_delay_s
+        self._client = client_class(
+            domain=domain,
+            scheme=scheme,
+            user_agent=user_agent,
+            timeout=timeout_s,
+            adapter_factory=self._adapter_factory(),
+        )
+        self._search = self._rate_limited(self._client.geocode)
 
     @staticmethod
     def _adapter_factory() -> Any:
@@ -303,16 +315,7 @@ class NominatimGeocoder(_RemoteGeocoder):
     ) -> None:
         from geopy.geocoders import Nominatim
 
-        scheme, domain = _server_parts(base_url, self.SERVICE)
-        super().__init__(user_agent, timeout_s, min_delay_s)
-        self._client = Nominatim(
-            domain=domain,
-            scheme=scheme,
-            user_agent=user_agent,
-            timeout=timeout_s,
-            adapter_factory=self._adapter_factory(),
-        )
-        self._search = self._rate_limited(self._client.geocode)
+        super().__init__(Nominatim, base_url, user_agent, timeout_s, min_delay_s)
 
     def geocode(self, street: str, postcode: str, city: str) -> GeocodedAddress | None:
         query = {
@@ -376,17 +379,8 @@ class PhotonGeocoder(_RemoteGeocoder):
     ) -> None:
         from geopy.geocoders import Photon
 
-        scheme, domain = _server_parts(base_url, self.SERVICE)
-        super().__init__(user_agent, timeout_s, min_delay_s)
+        super().__init__(Photon, base_url, user_agent, timeout_s, min_delay_s)
         self.language = language
-        self._client = Photon(
-            domain=domain,
-            scheme=scheme,
-            user_agent=user_agent,
-            timeout=timeout_s,
-            adapter_factory=self._adapter_factory(),
-        )
-        self._search = self._rate_limited(self._client.geocode)
 
     def geocode(self, street: str, postcode: str, city: str) -> GeocodedAddress | None:
         text = _format_label(street, postcode, city)
