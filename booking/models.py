@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -113,6 +114,12 @@ class Technician(TimestampMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
 
     business: Mapped[Business] = relationship(back_populates="technicians")
+    absences: Mapped[list[TechnicianAbsence]] = relationship(
+        back_populates="technician", order_by="TechnicianAbsence.first_day"
+    )
+
+    def absent_on(self, day: date) -> bool:
+        return any(absence.covers(day) for absence in self.absences)
 
 
 class ServiceType(TimestampMixin, db.Model):
@@ -154,6 +161,18 @@ class Customer(TimestampMixin, db.Model):
 class AppointmentStatus(enum.StrEnum):
     CONFIRMED = "confirmed"
     CANCELLED = "cancelled"
+    # The technician came, the customer was not there: the stop stays in its route (it
+    # was driven) and the promise is settled.
+    NO_SHOW = "no_show"
+    # A promise the plan can no longer keep (the technician fell ill and no one else can
+    # take it on its day): in no route, waiting for the customer to pick a new time.
+    UNPLACED = "unplaced"
+
+
+class AppointmentSource(enum.StrEnum):
+    ONLINE = "online"
+    PHONE = "phone"  # entered by a dispatcher, with the same offers and prices
+    EMERGENCY = "emergency"  # Notdienst: inserted by a dispatcher at the best position now
 
 
 def new_manage_token() -> str:
@@ -205,6 +224,10 @@ class Appointment(TimestampMixin, db.Model):
     language: Mapped[str] = mapped_column(String(8), default="de", server_default="de")
     # The calendar file's SEQUENCE: 0 at booking, one more with every reschedule or cancel.
     calendar_sequence: Mapped[int] = mapped_column(default=0, server_default="0")
+    # AppointmentSource: how the promise was made
+    source: Mapped[str] = mapped_column(
+        String(16), default=AppointmentSource.ONLINE, server_default="online"
+    )
 
     customer: Mapped[Customer] = relationship()
     service: Mapped[ServiceType] = relationship()
@@ -267,10 +290,81 @@ class RouteStop(db.Model):
     planned_arrival_s: Mapped[int]
     planned_start_s: Mapped[int]
     planned_end_s: Mapped[int]
+    # A dispatcher fixed this stop to its technician and position: re-planning keeps it.
+    pinned: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     day_plan: Mapped[DayPlan] = relationship(back_populates="stops")
     technician: Mapped[Technician] = relationship()
     appointment: Mapped[Appointment] = relationship(back_populates="stop")
+
+
+class TechnicianAbsence(TimestampMixin, db.Model):
+    """Days a technician does not work (ill, holiday, training), both ends included."""
+
+    __tablename__ = "technician_absences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("technicians.id"), index=True)
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
+
+    technician: Mapped[Technician] = relationship(back_populates="absences")
+
+    def covers(self, day: date) -> bool:
+        return self.first_day <= day <= self.last_day
+
+
+class ProposalStatus(enum.StrEnum):
+    RUNNING = "running"  # the solver is still at work (re-optimisation in the background)
+    READY = "ready"  # computed and checked: the dispatcher may apply it
+    APPLIED = "applied"
+    DISCARDED = "discarded"
+    STALE = "stale"  # the day changed after it was computed: compute it afresh
+    FAILED = "failed"  # nothing to apply; `message` says why
+
+
+class PlanProposal(TimestampMixin, db.Model):
+    """A change to one day's routes, computed and checked, waiting for the dispatcher.
+
+    Every dispatcher action is shown before it is applied: the action computes the new
+    routes and their effect (`summary`) against the plan at `base_version`; applying it
+    re-checks everything under the day's lock and refuses when the day changed meanwhile.
+    """
+
+    __tablename__ = "plan_proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    # booking.services.proposals.ProposalKind: reoptimise, move, pin, absence, emergency, ...
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default=ProposalStatus.RUNNING)
+    base_version: Mapped[int]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # booking.services.proposals.Plan.to_dict(): routes by technician, status changes
+    plan: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # booking.services.proposals.Effect.to_dict(): what the dispatcher is shown
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    message: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+class AuditEntry(db.Model):
+    """Who changed what, when: one row per change a person made."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), index=True)
+    # None: the customer (through their manage link) or the system (nightly planning)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    # what it was done to, e.g. "appointment 17", "technician 3", "day 2026-11-24"
+    subject: Mapped[str] = mapped_column(String(120))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    user: Mapped[User | None] = relationship()
 
 
 class GeocodeCacheEntry(db.Model):

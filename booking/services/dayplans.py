@@ -21,9 +21,9 @@ from optimizer.schedule import Schedule
 
 
 def worker_for_day(row: Technician, day: date) -> Worker | None:
-    """The technician as the optimizer sees them on `day`, or None on a day off."""
+    """The technician as the optimizer sees them on `day`, or None on a day off or absent."""
     hours = row.working_hours.get(str(day.weekday()))
-    if not row.active or not hours:
+    if not row.active or not hours or row.absent_on(day):
         return None
     lunch = None
     if row.lunch_duration_s and row.lunch_earliest_s is not None and row.lunch_latest_s is not None:

@@ -1,6 +1,7 @@
 """The promises of DESIGN.md, checked against the database: a list of what is broken.
 
-- every confirmed appointment sits in exactly one route, a cancelled one in none;
+- every confirmed appointment sits in exactly one route; a no-show stays in at most the
+  one it was driven in; a cancelled or unplaced one sits in none;
 - stops of a route are numbered 0..n-1 and lie on the appointment's day;
 - each planned start lies inside its promised window;
 - every route keeps shift, lunch break and skills (the optimizer's independent checker).
@@ -18,6 +19,9 @@ from booking.services.dayplans import load_days
 from booking.services.travel import travel_times
 from optimizer.schedule import check_route
 
+# Statuses whose capacity is free again: such an appointment must not hold a stop.
+FREED = frozenset({AppointmentStatus.CANCELLED, AppointmentStatus.UNPLACED})
+
 
 def broken_promises(business: Business) -> list[str]:
     problems: list[str] = []
@@ -34,8 +38,10 @@ def broken_promises(business: Business) -> list[str]:
         own = stops_of.get(appointment.id, [])
         if appointment.status == AppointmentStatus.CONFIRMED and len(own) != 1:
             problems.append(f"appointment {appointment.id} is in {len(own)} routes, not 1")
-        if appointment.status == AppointmentStatus.CANCELLED and own:
-            problems.append(f"cancelled appointment {appointment.id} is still in a route")
+        if appointment.status == AppointmentStatus.NO_SHOW and len(own) > 1:
+            problems.append(f"no-show appointment {appointment.id} is in {len(own)} routes")
+        if appointment.status in FREED and own:
+            problems.append(f"{appointment.status} appointment {appointment.id} is in a route")
         for stop in own:
             if stop.day_plan.day != appointment.day:
                 problems.append(f"appointment {appointment.id} is planned on another day")
