@@ -59,6 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
     init_rate_limits(app)
 
     from booking.services.addresses import init_geocoder
+    from booking.services.background import init_background
     from booking.services.horizons import init_horizons
     from booking.services.mail import init_mailer
     from booking.services.travel import init_travel
@@ -67,6 +68,7 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
     init_horizons(app)
     init_geocoder(app)
     init_mailer(app)
+    init_background(app)
 
     from booking import api, auth, customer, dispatch, routesheet
     from booking.api import openapi as api_docs

@@ -68,6 +68,8 @@ def config_from_env(instance_path: str) -> dict[str, Any]:
         "TRAVEL_CIRCUITY": float(os.environ.get("TRAVEL_CIRCUITY", "1.3")),
         "TRAVEL_SPEED_KMH": float(os.environ.get("TRAVEL_SPEED_KMH", "30")),
         "SOLVER_TIME_LIMIT_S": float(os.environ.get("SOLVER_TIME_LIMIT_S", "3")),
+        # Where re-optimisations run: "thread" (in this process) or "inline" (at once)
+        "BACKGROUND_QUEUE": os.environ.get("BACKGROUND_QUEUE", "thread"),
         "QUOTE_TTL_S": int(os.environ.get("QUOTE_TTL_S", "900")),
         "SHEET_LINK_TTL_DAYS": int(os.environ.get("SHEET_LINK_TTL_DAYS", "3")),
         "MAILER": os.environ.get("MAILER", "outbox"),

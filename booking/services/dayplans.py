@@ -38,7 +38,8 @@ def worker_for_day(row: Technician, day: date) -> Worker | None:
     )
 
 
-def job_for(appointment: Appointment) -> Job:
+def job_for(appointment: Appointment, pinned_at: tuple[str, int] | None = None) -> Job:
+    """The appointment as a job; `pinned_at` (technician id, position) fixes a pinned stop."""
     service = appointment.service
     return Job(
         id=appointment.job_id,
@@ -46,7 +47,14 @@ def job_for(appointment: Appointment) -> Job:
         duration=service.duration_s,
         window=TimeWindow(appointment.window_start_s, appointment.window_end_s),
         skills=frozenset([service.required_skill]) if service.required_skill else frozenset(),
+        pinned_to=pinned_at[0] if pinned_at else None,
+        pinned_position=pinned_at[1] if pinned_at else None,
     )
+
+
+def job_at(stop: RouteStop, technician_id: str) -> Job:
+    """A stop's job as the plan in force holds it: a pinned stop stays where it is."""
+    return job_for(stop.appointment, (technician_id, stop.position) if stop.pinned else None)
 
 
 @dataclass(frozen=True)
@@ -88,7 +96,7 @@ def load_days(business: Business, days: Iterable[date]) -> list[DayState]:
             if worker is None:
                 continue
             technicians[worker.id] = row
-            routes.append(Route(worker, tuple(job_for(s.appointment) for s in route_stops)))
+            routes.append(Route(worker, tuple(job_at(s, worker.id) for s in route_stops)))
         states.append(DayState(DayRoutes(day, tuple(routes)), appointments, technicians))
     return states
 
@@ -151,6 +159,7 @@ def save_routes(
                     planned_arrival_s=visit.arrival,
                     planned_start_s=visit.start,
                     planned_end_s=visit.end,
+                    pinned=visit.job.pinned_to is not None,
                 )
             )
     db.session.flush()

@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from booking.auth import DEMO_EMAIL, DEMO_PASSWORD
 from booking.extensions import db
-from booking.models import Appointment, Business, DayPlan, RouteStop, User
+from booking.models import Appointment, AuditEntry, Business, DayPlan, RouteStop, User
+from booking.services.background import job_queue
 from booking.services.boards import day_board
 from booking.services.bookings import Contact, confirm_booking
 from booking.services.clock import hhmm, now_utc
@@ -348,28 +349,43 @@ def criss_cross_tuesday(business: Business) -> list[Appointment]:
     return [west_1, east_1, west_2, east_2]
 
 
+def reoptimise(app: Flask, client: FlaskClient, day: date = TUESDAY) -> str:
+    """Start a re-optimisation, wait for the background solver; the proposal page's path."""
+    response = client.post("/dispatch/replan", data={"day": day.isoformat()})
+    assert response.status_code == 302
+    path = response.headers["Location"]
+    assert re.fullmatch(r"/dispatch/proposals/\d+", path), path
+    assert job_queue().wait_idle(timeout_s=60)
+    return path
+
+
 def test_replanning_a_criss_crossing_day_shortens_the_driving(
     app: Flask, client: FlaskClient
 ) -> None:
-    """The zigzag Tuesday is replaced by a shorter plan: "Plan verbessert", less travel on the
-    board, no broken promise, every appointment in exactly one route at its old price."""
+    """The zigzag Tuesday gets a shorter plan: first shown (nothing changes yet: same stops,
+    same version), then applied with "Übernommen": less travel on the board, no broken
+    promise, every appointment in exactly one route at its old price, one audit entry."""
     business = make_business(windows=ALL_DAY)
-    make_user(business)
+    user = make_user(business)
     appointments = criss_cross_tuesday(business)
     assert broken_promises(business) == []
     prices = {a.id: a.price for a in appointments}
     travel_before = tuesday_travel_s(business)
+    before = stops_and_version()
 
     app.config["SOLVER_TIME_LIMIT_S"] = SOLVER_S
     login(client)
-    response = client.post(
-        "/dispatch/replan", data={"day": TUESDAY.isoformat()}, follow_redirects=True
-    )
+    path = reoptimise(app, client)
+    page = client.get(path).get_data(as_text=True)
+    assert 'data-status="ready"' in page
+    assert "Übernehmen" in page
+    assert stops_and_version() == before  # shown, not applied
 
+    response = client.post(f"{path}/apply", follow_redirects=True)
     assert response.request.path == "/dispatch/"
     messages = flashes(response.get_data(as_text=True))
     assert len(messages) == 1
-    assert messages[0].startswith("Plan verbessert:"), messages
+    assert messages[0].startswith("Übernommen:"), messages
     db.session.expire_all()
     assert tuesday_travel_s(business) < travel_before
     assert broken_promises(business) == []
@@ -377,22 +393,25 @@ def test_replanning_a_criss_crossing_day_shortens_the_driving(
     assert sorted(s.appointment_id for s in stops) == sorted(prices)
     for appointment in db.session.scalars(select(Appointment)):
         assert appointment.price == prices[appointment.id]
+    entries = db.session.scalars(select(AuditEntry)).all()
+    assert [(e.action, e.user_id, e.subject) for e in entries] == [
+        ("reoptimise", user.id, f"day {TUESDAY.isoformat()}")
+    ]
 
 
 def test_replanning_an_optimal_day_changes_nothing(app: Flask, client: FlaskClient) -> None:
-    """A Tuesday with a single job cannot get shorter: "kein besserer Plan", same stops and
-    the same plan version."""
+    """A Tuesday with a single job cannot get shorter: "kein besserer Plan", nothing to
+    apply, same stops and the same plan version."""
     business = make_business()
     make_user(business)
     confirm(business, "tap", WEST_1, "Wilma West")
     before = stops_and_version()
     app.config["SOLVER_TIME_LIMIT_S"] = SOLVER_S
     login(client)
-    response = client.post(
-        "/dispatch/replan", data={"day": TUESDAY.isoformat()}, follow_redirects=True
-    )
-    assert flashes(response.get_data(as_text=True)) == [
-        "Es wurde kein besserer Plan gefunden; der aktuelle Plan bleibt."
-    ]
+    path = reoptimise(app, client)
+    page = client.get(path).get_data(as_text=True)
+    assert 'data-status="failed"' in page
+    assert "Es wurde kein besserer Plan gefunden; der aktuelle Plan bleibt." in page
+    assert client.post(f"{path}/apply").status_code == 302
     assert stops_and_version() == before
     assert broken_promises(business) == []

@@ -194,3 +194,18 @@ def test_without_job_removes_by_id_and_round_trips_with_job():
     assert r.without_job("A").jobs == (b,)
     # An unknown id leaves the route as it is (no error).
     assert r.without_job("nope") == r
+
+
+def test_taking_a_job_out_keeps_the_pins_behind_it_in_their_place():
+    """Route A, B, C with C pinned at position 2: without A, C is the second stop, pinned
+    at position 1; without C's successor nothing moves; a pin before the gap stays."""
+    a = job("A", 1)
+    b = dataclasses.replace(job("B", 2), pinned_to="T1", pinned_position=1)
+    c = dataclasses.replace(job("C", 3), pinned_to="T1", pinned_position=2)
+    r = route(tech(), a, b, c)
+    without_a = r.without_job("A")
+    assert [(j.id, j.pinned_position) for j in without_a.jobs] == [("B", 0), ("C", 1)]
+    without_b = r.without_job("B")
+    assert [(j.id, j.pinned_position) for j in without_b.jobs] == [("A", None), ("C", 1)]
+    without_c = r.without_job("C")
+    assert [(j.id, j.pinned_position) for j in without_c.jobs] == [("A", None), ("B", 1)]

@@ -1,0 +1,490 @@
+"""Plan proposals: every dispatcher change is computed, checked and shown before it applies.
+
+An action (re-optimise, move, pin, absence, emergency, ...) states the day's routes it
+wants as a `Plan`. `evaluate` turns the plan into optimizer routes against the day as it
+stands, re-checks every route with the independent checker, and compares with the plan in
+force: which stops move where, whose arrival shifts, the km and minutes, and every promise
+it would break. `propose` stores that as a `PlanProposal` for the dispatcher to look at;
+`apply_proposal` does it all again under the day's lock and writes only when the day has
+not changed since (the version the proposal was computed against) and every promise holds.
+
+Nothing here talks to the solver: an action that needs it (re-optimisation) computes its
+plan first, possibly in the background, and then proposes it like any other.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from booking.extensions import db
+from booking.models import (
+    Appointment,
+    AppointmentStatus,
+    Business,
+    PlanProposal,
+    ProposalStatus,
+    RouteStop,
+    TechnicianAbsence,
+    User,
+)
+from booking.services.audit import record
+from booking.services.dayplans import (
+    DayState,
+    current_version,
+    job_for,
+    load_days,
+    lock_day,
+    save_routes,
+)
+from booking.services.travel import travel_times
+from optimizer.domain import Job, Route
+from optimizer.schedule import RouteCheck, check_route
+
+
+class ProposalKind(enum.StrEnum):
+    REOPTIMISE = "reoptimise"
+    MOVE = "move"
+    PIN = "pin"
+    UNPIN = "unpin"
+    ABSENCE = "absence"
+    EMERGENCY = "emergency"
+    CANCEL = "cancel"
+    NO_SHOW = "no_show"
+
+
+# Statuses an action may set; a freed appointment leaves its route, a no-show stays in it.
+SETTABLE = frozenset(
+    {AppointmentStatus.CANCELLED, AppointmentStatus.UNPLACED, AppointmentStatus.NO_SHOW}
+)
+FREED = frozenset({AppointmentStatus.CANCELLED, AppointmentStatus.UNPLACED})
+
+
+@dataclass(frozen=True)
+class Stop:
+    """One stop of a planned route: the appointment and whether it is pinned there."""
+
+    appointment_id: int
+    pinned: bool = False
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What applying a proposal writes for one day.
+
+    `routes`: technician row id → its stops in order; technicians not named keep their
+    route as it stands. `statuses`: appointment id → new status (cancelled, unplaced,
+    no-show). `absent`: a technician who is off this day from now on (their route must be
+    named and empty). `reason`: a short text for the audit log.
+    """
+
+    routes: Mapping[int, tuple[Stop, ...]]
+    statuses: Mapping[int, AppointmentStatus] = field(default_factory=dict)
+    absent: int | None = None
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        seen: set[int] = set()
+        for technician_id, stops in self.routes.items():
+            for stop in stops:
+                if stop.appointment_id in seen:
+                    raise ValueError(f"appointment {stop.appointment_id} is planned twice")
+                seen.add(stop.appointment_id)
+            if technician_id == self.absent and stops:
+                raise ValueError(f"technician {technician_id} is absent but has stops")
+        if self.absent is not None and self.absent not in self.routes:
+            raise ValueError("an absent technician's route must be named (and empty)")
+        for appointment_id, status in self.statuses.items():
+            if status not in SETTABLE:
+                raise ValueError(f"status {status!r} cannot be set by a proposal")
+            if status in FREED and appointment_id in seen:
+                raise ValueError(f"appointment {appointment_id} is {status} but still planned")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "routes": {
+                str(t): [[s.appointment_id, s.pinned] for s in stops]
+                for t, stops in self.routes.items()
+            },
+            "statuses": {str(a): str(s) for a, s in self.statuses.items()},
+            "absent": self.absent,
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Plan:
+        return cls(
+            routes={
+                int(t): tuple(Stop(int(a), bool(p)) for a, p in stops)
+                for t, stops in data["routes"].items()
+            },
+            statuses={int(a): AppointmentStatus(s) for a, s in data["statuses"].items()},
+            absent=data.get("absent"),
+            reason=data.get("reason", ""),
+        )
+
+
+@dataclass(frozen=True)
+class Placement:
+    technician_id: int
+    position: int
+    arrival_s: int
+    start_s: int
+
+
+@dataclass(frozen=True)
+class StopChange:
+    """An appointment whose technician, position or planned start changes (or that leaves)."""
+
+    appointment_id: int
+    before: Placement | None
+    after: Placement | None
+    window_start_s: int
+    window_end_s: int
+
+    @property
+    def shift_s(self) -> int | None:
+        """How much later (negative: earlier) service starts; None when not on both plans."""
+        if self.before is None or self.after is None:
+            return None
+        return self.after.start_s - self.before.start_s
+
+    @property
+    def window_holds(self) -> bool:
+        return self.after is None or self.window_start_s <= self.after.start_s <= self.window_end_s
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What a plan does to the day: the figures before and after, and every change."""
+
+    travel_before_s: int
+    travel_after_s: int
+    meters_before: int
+    meters_after: int
+    changes: tuple[StopChange, ...]
+    problems: tuple[str, ...]
+
+    @property
+    def feasible(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        def placement(p: Placement | None) -> list[int] | None:
+            return None if p is None else [p.technician_id, p.position, p.arrival_s, p.start_s]
+
+        return {
+            "travel_before_s": self.travel_before_s,
+            "travel_after_s": self.travel_after_s,
+            "meters_before": self.meters_before,
+            "meters_after": self.meters_after,
+            "changes": [
+                [c.appointment_id, placement(c.before), placement(c.after),
+                 c.window_start_s, c.window_end_s]
+                for c in self.changes
+            ],
+            "problems": list(self.problems),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Effect:
+        def placement(p: list[int] | None) -> Placement | None:
+            return None if p is None else Placement(*p)
+
+        return cls(
+            travel_before_s=data["travel_before_s"],
+            travel_after_s=data["travel_after_s"],
+            meters_before=data["meters_before"],
+            meters_after=data["meters_after"],
+            changes=tuple(
+                StopChange(a, placement(b), placement(c), ws, we)
+                for a, b, c, ws, we in data["changes"]
+            ),
+            problems=tuple(data["problems"]),
+        )
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    effect: Effect
+    state: DayState  # the day as it stands
+    checks: Mapping[int, RouteCheck]  # the planned routes by technician row id
+
+
+def _placements(checks: Mapping[int, RouteCheck]) -> dict[int, Placement]:
+    return {
+        int(visit.job.id): Placement(technician_id, position, visit.arrival, visit.start)
+        for technician_id, check in checks.items()
+        for position, visit in enumerate(check.schedule.visits)
+    }
+
+
+def _current_stops(business: Business, day: date) -> dict[int, RouteStop]:
+    from booking.models import DayPlan
+
+    return {
+        stop.appointment_id: stop
+        for stop in db.session.scalars(
+            select(RouteStop)
+            .join(DayPlan)
+            .where(DayPlan.business_id == business.id, DayPlan.day == day)
+        )
+    }
+
+
+def evaluate(business: Business, day: date, plan: Plan) -> Evaluation:
+    """The plan against the day as it stands now; reads only."""
+    travel = travel_times()
+    state = load_days(business, [day])[0]
+    by_row = {row.id: worker_id for worker_id, row in state.technicians.items()}
+    stops = _current_stops(business, day)
+    problems: list[str] = []
+
+    before = {
+        state.technicians[route.technician.id].id: check_route(route, travel)
+        for route in state.routes.routes
+    }
+    # Stops of technicians who are off the day (absent, day off) count as they stand.
+    appointments = dict(state.appointments)
+
+    after: dict[int, RouteCheck] = {}
+    for technician_id, planned in plan.routes.items():
+        if technician_id == plan.absent:
+            continue
+        worker_id = by_row.get(technician_id)
+        if worker_id is None:
+            problems.append(f"technician {technician_id} does not work on {day.isoformat()}")
+            continue
+        worker = next(r.technician for r in state.routes.routes if r.technician.id == worker_id)
+        jobs: list[Job] = []
+        for position, stop in enumerate(planned):
+            appointment = appointments.get(str(stop.appointment_id))
+            if appointment is None:
+                appointment = _appointment_of(business, day, stop.appointment_id)
+                if appointment is None:
+                    problems.append(f"appointment {stop.appointment_id} is not on this day")
+                    continue
+                appointments[appointment.job_id] = appointment
+            if appointment.status in FREED:
+                problems.append(f"appointment {appointment.id} is {appointment.status}")
+                continue
+            current = stops.get(appointment.id)
+            if current is not None and current.technician_id not in plan.routes:
+                problems.append(f"appointment {appointment.id} would be planned twice")
+            pin = (worker_id, position) if stop.pinned else None
+            jobs.append(job_for(appointment, pin))
+        after[technician_id] = check_route(Route(worker, tuple(jobs)), travel)
+    for technician_id, check in before.items():
+        if technician_id not in plan.routes:
+            after[technician_id] = check
+
+    for check in after.values():
+        problems.extend(check.violations)
+    planned_ids = {int(v.job.id) for c in after.values() for v in c.schedule.visits}
+    for appointment_id, stop in stops.items():
+        status = plan.statuses.get(appointment_id)
+        gone = status in FREED
+        if appointment_id not in planned_ids and not gone:
+            if stop.technician_id in plan.routes or stop.technician_id == plan.absent:
+                problems.append(f"appointment {appointment_id} would lose its place")
+            elif stop.technician_id not in before:  # off the day, and not handed on
+                problems.append(f"appointment {appointment_id} sits with an absent technician")
+
+    old = {
+        appointment_id: Placement(s.technician_id, s.position, s.planned_arrival_s,
+                                  s.planned_start_s)
+        for appointment_id, s in stops.items()
+    }
+    new = _placements(after)
+    changes = []
+    for appointment_id in sorted(set(old) | set(new)):
+        b, a = old.get(appointment_id), new.get(appointment_id)
+        if b == a:
+            continue
+        appointment = appointments.get(str(appointment_id)) or _appointment_of(
+            business, day, appointment_id
+        )
+        assert appointment is not None
+        changes.append(
+            StopChange(appointment_id, b, a, appointment.window_start_s, appointment.window_end_s)
+        )
+    effect = Effect(
+        travel_before_s=sum(c.schedule.travel_seconds for c in before.values()),
+        travel_after_s=sum(c.schedule.travel_seconds for c in after.values()),
+        meters_before=sum(c.schedule.travel_meters for c in before.values()),
+        meters_after=sum(c.schedule.travel_meters for c in after.values()),
+        changes=tuple(changes),
+        problems=tuple(dict.fromkeys(problems)),
+    )
+    return Evaluation(effect, state, after)
+
+
+def _appointment_of(business: Business, day: date, appointment_id: int) -> Appointment | None:
+    appointment = db.session.get(Appointment, appointment_id)
+    if appointment is None or appointment.business_id != business.id or appointment.day != day:
+        return None
+    return appointment
+
+
+def propose(
+    business: Business,
+    day: date,
+    kind: ProposalKind,
+    plan: Plan,
+    user: User | None,
+    *,
+    into: PlanProposal | None = None,
+    base_version: int | None = None,
+) -> PlanProposal:
+    """Evaluate the plan and store it for the dispatcher: READY when it keeps every
+    promise, FAILED with the reasons otherwise. `into` fills a proposal that was created
+    while its plan was being computed; `base_version` is the version the plan was
+    computed against (default: the day's version now)."""
+    version = current_version(business.id, day) if base_version is None else base_version
+    effect = evaluate(business, day, plan).effect
+    proposal = into or PlanProposal(
+        business_id=business.id,
+        day=day,
+        kind=kind,
+        created_by_id=user.id if user is not None else None,
+    )
+    proposal.base_version = version
+    proposal.plan = plan.to_dict()
+    proposal.summary = effect.to_dict()
+    proposal.status = ProposalStatus.READY if effect.feasible else ProposalStatus.FAILED
+    proposal.message = "; ".join(effect.problems)
+    db.session.add(proposal)
+    db.session.commit()
+    return proposal
+
+
+class ApplyError(Exception):
+    """The proposal cannot be applied; `code` is machine-readable, the UI words it."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(code, detail)
+        self.code = code
+        self.detail = detail
+
+
+def apply_proposal(proposal: PlanProposal, user: User | None, now: datetime) -> Effect:
+    """Write the proposal's plan, if the day is as it was and every promise still holds.
+
+    ApplyError codes: "not_ready" (running, failed, applied or discarded), "stale" (the
+    day changed since it was computed; the proposal is marked stale), "broken" (it would
+    break a promise now). Nothing is written on any error but the stale mark.
+    """
+    if proposal.status != ProposalStatus.READY:
+        raise ApplyError("not_ready", str(proposal.status))
+    business = db.session.get(Business, proposal.business_id)
+    assert business is not None
+    plan = Plan.from_dict(proposal.plan)
+    try:
+        day_plan = lock_day(business.id, proposal.day)
+        if day_plan.version != proposal.base_version + 1:
+            db.session.rollback()
+            proposal.status = ProposalStatus.STALE
+            db.session.commit()
+            raise ApplyError("stale")
+        evaluation = evaluate(business, proposal.day, plan)
+        if not evaluation.effect.feasible:
+            raise ApplyError("broken", "; ".join(evaluation.effect.problems))
+        appointments = {
+            **evaluation.state.appointments,
+            **{
+                str(a.id): a
+                for a in (
+                    _appointment_of(business, proposal.day, s.appointment_id)
+                    for stops in plan.routes.values()
+                    for s in stops
+                )
+                if a is not None
+            },
+        }
+        if plan.absent is not None:
+            _clear_route(day_plan.id, plan.absent)
+            db.session.add(
+                TechnicianAbsence(
+                    technician_id=plan.absent,
+                    first_day=proposal.day,
+                    last_day=proposal.day,
+                    reason=plan.reason,
+                )
+            )
+        for appointment_id, status in plan.statuses.items():
+            appointment = _appointment_of(business, proposal.day, appointment_id)
+            if appointment is None or not appointment.is_confirmed:
+                raise ApplyError("broken", f"appointment {appointment_id} changed meanwhile")
+            if status in FREED:
+                _clear_stop(appointment_id)
+            appointment.status = status
+            if status == AppointmentStatus.CANCELLED:
+                appointment.cancelled_at = now
+            if status in FREED:
+                appointment.calendar_sequence += 1
+        changed = {
+            technician_id: check.schedule
+            for technician_id, check in evaluation.checks.items()
+            if technician_id in plan.routes
+        }
+        save_routes(day_plan, changed, appointments)
+        record(
+            business.id,
+            user,
+            str(proposal.kind),
+            f"day {proposal.day.isoformat()}",
+            proposal=proposal.id,
+            reason=plan.reason,
+            moved=len(evaluation.effect.changes),
+            km_before=round(evaluation.effect.meters_before / 1000, 1),
+            km_after=round(evaluation.effect.meters_after / 1000, 1),
+        )
+        proposal.status = ProposalStatus.APPLIED
+        db.session.commit()
+    except ApplyError as error:
+        if error.code != "stale":
+            db.session.rollback()
+        raise
+    except BaseException:
+        db.session.rollback()
+        raise
+    return evaluation.effect
+
+
+def _clear_route(day_plan_id: int, technician_id: int) -> None:
+    for stop in db.session.scalars(
+        select(RouteStop).where(
+            RouteStop.day_plan_id == day_plan_id, RouteStop.technician_id == technician_id
+        )
+    ):
+        db.session.delete(stop)
+    db.session.flush()
+
+
+def _clear_stop(appointment_id: int) -> None:
+    for stop in db.session.scalars(
+        select(RouteStop).where(RouteStop.appointment_id == appointment_id)
+    ):
+        db.session.delete(stop)
+    db.session.flush()
+
+
+def discard(proposal: PlanProposal) -> None:
+    if proposal.status in (ProposalStatus.READY, ProposalStatus.RUNNING, ProposalStatus.FAILED):
+        proposal.status = ProposalStatus.DISCARDED
+        db.session.commit()
+
+
+def current_routes(state: DayState) -> dict[int, tuple[Stop, ...]]:
+    """The day's routes as a plan's routes (technician row id → stops), pins included."""
+    return {
+        state.technicians[route.technician.id].id: tuple(
+            Stop(int(job.id), job.pinned_position is not None) for job in route.jobs
+        )
+        for route in state.routes.routes
+    }
