@@ -238,6 +238,16 @@ class Appointment(TimestampMixin, db.Model):
         return self.status == AppointmentStatus.CONFIRMED
 
     @property
+    def is_open(self) -> bool:
+        """Still the customer's to move or cancel: confirmed, or unplaced by us and
+        waiting for a new time."""
+        return self.status in (AppointmentStatus.CONFIRMED, AppointmentStatus.UNPLACED)
+
+    @property
+    def is_unplaced(self) -> bool:
+        return self.status == AppointmentStatus.UNPLACED
+
+    @property
     def price(self) -> PriceBreakdown:
         """The locked price, as it was quoted and confirmed."""
         return PriceBreakdown(

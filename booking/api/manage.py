@@ -39,7 +39,7 @@ def _movable(appointment: Appointment) -> tuple[Business, ServiceType]:
     ApiError that says why not."""
     business = db.session.get(Business, appointment.business_id)
     assert business is not None
-    if not appointment.is_confirmed:
+    if not appointment.is_open:
         raise change_error("appointment_cancelled", appointment)
     if not can_change(business, appointment, now_utc()):
         raise change_error("cutoff_passed", appointment)

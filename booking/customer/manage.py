@@ -45,7 +45,7 @@ def render_reschedule(appointment: Appointment, status: int = 200):
     """The slot picker for moving this appointment, or back to its page with the reason."""
     business = _business_of(appointment)
     now = now_utc()
-    if not appointment.is_confirmed:
+    if not appointment.is_open:
         return _back_to_manage(appointment, change_error_message("appointment_cancelled", business))
     if not can_change(business, appointment, now):
         return _back_to_manage(appointment, change_error_message("cutoff_passed", business))
@@ -104,7 +104,7 @@ def reschedule_review(token: str):
     appointment = appointment_by_token(token)
     business = _business_of(appointment)
     if not can_change(business, appointment, now_utc()):
-        code = "cutoff_passed" if appointment.is_confirmed else "appointment_cancelled"
+        code = "cutoff_passed" if appointment.is_open else "appointment_cancelled"
         return _back_to_manage(appointment, change_error_message(code, business))
     form = QuoteForm()
     quote = _quote_for(appointment, form)

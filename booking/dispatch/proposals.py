@@ -12,6 +12,7 @@ from booking.dispatch import bp, my_business, requested_day
 from booking.extensions import db
 from booking.models import Appointment, PlanProposal, ProposalStatus, Technician
 from booking.services.clock import now_utc
+from booking.services.followups import notify_customers
 from booking.services.planning import NOTHING_TO_APPLY, start_reoptimisation
 from booking.services.proposals import ApplyError, Effect, apply_proposal, discard
 
@@ -101,8 +102,9 @@ def proposal(proposal_id: int):
 @bp.post("/proposals/<int:proposal_id>/apply")
 def apply(proposal_id: int):
     proposal = _own_proposal(proposal_id)
+    now = now_utc()
     try:
-        effect = apply_proposal(proposal, current_user, now_utc())
+        effect = apply_proposal(proposal, current_user, now)
     except ApplyError as error:
         message = str(APPLY_ERRORS[error.code])
         if error.detail and error.code == "broken":
@@ -119,6 +121,7 @@ def apply(proposal_id: int):
         ),
         "info",
     )
+    notify_customers(proposal, now)
     return redirect(url_for("dispatch.day", day=proposal.day.isoformat()))
 
 

@@ -187,12 +187,16 @@ def change_deadline(business: Business, appointment: Appointment) -> datetime:
 
 
 def can_change(business: Business, appointment: Appointment, now: datetime) -> bool:
-    """Whether the customer may still move or cancel this appointment online."""
+    """Whether the customer may still move or cancel this appointment online. One we
+    could not keep (unplaced) is always theirs to rebook or cancel: the cut-off protects
+    our plan, and that plan already let them down."""
+    if appointment.is_unplaced:
+        return True
     return appointment.is_confirmed and now < change_deadline(business, appointment)
 
 
 def _check_change(business: Business, appointment: Appointment, now: datetime) -> None:
-    if not appointment.is_confirmed:
+    if not appointment.is_open:
         raise BookingError("appointment_cancelled")
     if not can_change(business, appointment, now):
         raise BookingError("cutoff_passed")
@@ -238,13 +242,13 @@ def cancel_appointment(
     Returns whether this call cancelled it (False: it was cancelled already). With
     `by_customer`, the cut-off applies: BookingError "cutoff_passed" after it.
     """
-    if not appointment.is_confirmed:
+    if not appointment.is_open:
         return False
     business = db.session.get(Business, appointment.business_id)
     assert business is not None
     try:
         plan = _lock_days_of(appointment)[appointment.day]
-        if not appointment.is_confirmed:  # cancelled meanwhile, by a click in another tab
+        if not appointment.is_open:  # cancelled meanwhile, by a click in another tab
             db.session.rollback()
             return False
         if by_customer:
@@ -302,6 +306,7 @@ def reschedule_appointment(appointment: Appointment, quote: Quote, now: datetime
             save_routes(plans[old_day], retimed, appointments)  # frees the old stop first
             save_routes(plans[new_day], inserted, appointments)
         _store_price(appointment, quote)
+        appointment.status = AppointmentStatus.CONFIRMED  # an unplaced one is placed again
         appointment.calendar_sequence += 1
         db.session.commit()
     except BaseException:

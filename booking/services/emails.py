@@ -1,5 +1,6 @@
-"""The customer's emails about an appointment: booked, moved, cancelled; each with its
-calendar file, in the language the customer booked in.
+"""The customer's emails about an appointment: booked, moved, cancelled, or unplaced (we
+cannot keep it and ask them to pick a new time); each with its calendar file, in the
+language the customer booked in.
 
 Plain text only: nothing a customer typed can turn into markup, and every mail program
 shows it. Amounts and dates are in the booking's locale, times in the business's zone.
@@ -28,8 +29,10 @@ from booking.services.clock import local_datetime
 from booking.services.mail import send_mail
 from booking.templating import euros, long_date, long_datetime, promise_text
 
-Change = Literal["booked", "rescheduled", "cancelled"]
-CHANGES: tuple[Change, ...] = ("booked", "rescheduled", "cancelled")
+Change = Literal["booked", "rescheduled", "cancelled", "unplaced"]
+CHANGES: tuple[Change, ...] = ("booked", "rescheduled", "cancelled", "unplaced")
+# Changes after which the appointment's time no longer stands: the calendar entry goes.
+REMOVED: tuple[Change, ...] = ("cancelled", "unplaced")
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,8 @@ def _subject(change: Change, service: str, day: str) -> str:
         return _("Appointment confirmed: %(service)s on %(day)s", service=service, day=day)
     if change == "rescheduled":
         return _("Appointment moved: %(service)s on %(day)s", service=service, day=day)
+    if change == "unplaced":
+        return _("Please choose a new time: %(service)s on %(day)s", service=service, day=day)
     return _("Appointment cancelled: %(service)s on %(day)s", service=service, day=day)
 
 
@@ -57,6 +62,11 @@ def _opening(change: Change) -> str:
         return _("thank you for your booking. Your appointment is confirmed:")
     if change == "rescheduled":
         return _("your appointment has been moved. This is your new appointment:")
+    if change == "unplaced":
+        return _(
+            "we are sorry: we cannot keep this appointment as planned, because a "
+            "technician is unavailable:"
+        )
     return _("your appointment has been cancelled as you asked:")
 
 
@@ -96,7 +106,14 @@ def appointment_email(appointment: Appointment, change: Change, now: datetime) -
             f"{day}, {promise}",
             address,
         ]
-        if change != "cancelled":
+        if change == "unplaced":
+            lines += [
+                "",
+                _("Please choose a new time with one click here; there is no charge for it:"),
+                manage_url,
+                _("Questions? Call us at %(phone)s.", phone=business.phone),
+            ]
+        elif change != "cancelled":
             lines += [
                 "",
                 *_price_lines(appointment),
@@ -151,7 +168,7 @@ def appointment_email(appointment: Appointment, change: Change, now: datetime) -
     message["Message-ID"] = make_msgid("kombitermin", domain=business.email.rpartition("@")[2])
     message.set_content("\n".join(lines) + "\n")
 
-    method = "CANCEL" if change == "cancelled" else "REQUEST"
+    method = "CANCEL" if change in REMOVED else "REQUEST"
     event = CalendarEvent(
         uid=appointment_uid(appointment.id, business.slug),
         sequence=appointment.calendar_sequence,
