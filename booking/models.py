@@ -356,6 +356,8 @@ class PlanProposal(TimestampMixin, db.Model):
     plan: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # booking.services.proposals.Effect.to_dict(): what the dispatcher is shown
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The appointment applying it created (an emergency job), for the follow-up email
+    created_appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"))
     message: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 

@@ -14,7 +14,14 @@ from booking.models import Appointment, PlanProposal, ProposalStatus, Technician
 from booking.services.clock import now_utc
 from booking.services.followups import notify_customers
 from booking.services.planning import NOTHING_TO_APPLY, start_reoptimisation
-from booking.services.proposals import ApplyError, Effect, apply_proposal, discard
+from booking.services.proposals import (
+    NEW_APPOINTMENT,
+    ApplyError,
+    Effect,
+    Plan,
+    apply_proposal,
+    discard,
+)
 
 STATUS_LABELS = {
     ProposalStatus.RUNNING: _l("The solver is at work…"),
@@ -85,6 +92,7 @@ def proposal(proposal_id: int):
         )
     }
     reason = NOTHING_TO_APPLY.get(proposal.message)
+    draft = Plan.from_dict(proposal.plan).draft if proposal.plan else None
     return render_template(
         "dispatch/proposal.html",
         business=business,
@@ -96,6 +104,8 @@ def proposal(proposal_id: int):
         kind_label=KIND_LABELS.get(proposal.kind, proposal.kind),
         reason=str(reason) if reason else "",
         running=proposal.status == ProposalStatus.RUNNING,
+        draft=draft,
+        new_id=NEW_APPOINTMENT,
     )
 
 

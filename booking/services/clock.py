@@ -35,5 +35,11 @@ def local_datetime(business: Business, day: date, seconds: int) -> datetime:
     )
 
 
+def seconds_of_day(business: Business, moment: datetime) -> int:
+    """Seconds since the business's local midnight at `moment` (wall clock)."""
+    local = moment.astimezone(ZoneInfo(business.timezone))
+    return local.hour * 3600 + local.minute * 60 + local.second
+
+
 def hhmm(seconds: int) -> str:
     return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"

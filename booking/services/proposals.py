@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -25,11 +25,14 @@ from sqlalchemy import select
 from booking.extensions import db
 from booking.models import (
     Appointment,
+    AppointmentSource,
     AppointmentStatus,
     Business,
+    Customer,
     PlanProposal,
     ProposalStatus,
     RouteStop,
+    ServiceType,
     TechnicianAbsence,
     User,
 )
@@ -43,7 +46,7 @@ from booking.services.dayplans import (
     save_routes,
 )
 from booking.services.travel import travel_times
-from optimizer.domain import Job, Route
+from optimizer.domain import Job, Location, Route, TimeWindow
 from optimizer.schedule import RouteCheck, check_route
 
 
@@ -73,6 +76,47 @@ class Stop:
     pinned: bool = False
 
 
+# The id a plan gives the one appointment it creates (an emergency job, `Plan.draft`).
+NEW_APPOINTMENT = 0
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An appointment that applying the plan creates: an emergency job entered by phone.
+
+    The price is fixed when the proposal is computed and stored as it is shown."""
+
+    service_id: int
+    name: str
+    phone: str
+    email: str
+    street: str
+    postcode: str
+    city: str
+    lat: float
+    lon: float
+    precision: str
+    window_start_s: int
+    window_end_s: int
+    base_cents: int
+    travel_fee_cents: int
+    notes: str = ""
+    access_hints: str = ""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.window_start_s <= self.window_end_s <= 86400:
+            raise ValueError("the arrival window must lie within the day, start before end")
+        if self.base_cents < 0 or self.travel_fee_cents < 0:
+            raise ValueError("prices must not be negative")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Draft:
+        return cls(**data)
+
+
 @dataclass(frozen=True)
 class Plan:
     """What applying a proposal writes for one day.
@@ -80,13 +124,15 @@ class Plan:
     `routes`: technician row id → its stops in order; technicians not named keep their
     route as it stands. `statuses`: appointment id → new status (cancelled, unplaced,
     no-show). `absent`: a technician who is off this day from now on (their route must be
-    named and empty). `reason`: a short text for the audit log.
+    named and empty). `draft`: an appointment to create, planned as NEW_APPOINTMENT.
+    `reason`: a short text for the audit log.
     """
 
     routes: Mapping[int, tuple[Stop, ...]]
     statuses: Mapping[int, AppointmentStatus] = field(default_factory=dict)
     absent: int | None = None
     reason: str = ""
+    draft: Draft | None = None
 
     def __post_init__(self) -> None:
         seen: set[int] = set()
@@ -99,6 +145,8 @@ class Plan:
                 raise ValueError(f"technician {technician_id} is absent but has stops")
         if self.absent is not None and self.absent not in self.routes:
             raise ValueError("an absent technician's route must be named (and empty)")
+        if (NEW_APPOINTMENT in seen) != (self.draft is not None):
+            raise ValueError("a draft appointment must be planned, and only a draft")
         for appointment_id, status in self.statuses.items():
             if status not in SETTABLE:
                 raise ValueError(f"status {status!r} cannot be set by a proposal")
@@ -114,6 +162,7 @@ class Plan:
             "statuses": {str(a): str(s) for a, s in self.statuses.items()},
             "absent": self.absent,
             "reason": self.reason,
+            "draft": self.draft.to_dict() if self.draft else None,
         }
 
     @classmethod
@@ -126,6 +175,7 @@ class Plan:
             statuses={int(a): AppointmentStatus(s) for a, s in data["statuses"].items()},
             absent=data.get("absent"),
             reason=data.get("reason", ""),
+            draft=Draft.from_dict(data["draft"]) if data.get("draft") else None,
         )
 
 
@@ -263,6 +313,13 @@ def evaluate(business: Business, day: date, plan: Plan) -> Evaluation:
         worker = next(r.technician for r in state.routes.routes if r.technician.id == worker_id)
         jobs: list[Job] = []
         for position, stop in enumerate(planned):
+            if stop.appointment_id == NEW_APPOINTMENT and plan.draft is not None:
+                draft_job = _draft_job(business, plan.draft)
+                if draft_job is None:
+                    problems.append("the service is not offered any more")
+                    continue
+                jobs.append(draft_job)
+                continue
             appointment = appointments.get(str(stop.appointment_id))
             if appointment is None:
                 appointment = _appointment_of(business, day, stop.appointment_id)
@@ -306,13 +363,15 @@ def evaluate(business: Business, day: date, plan: Plan) -> Evaluation:
         b, a = old.get(appointment_id), new.get(appointment_id)
         if b == a:
             continue
-        appointment = appointments.get(str(appointment_id)) or _appointment_of(
-            business, day, appointment_id
-        )
-        assert appointment is not None
-        changes.append(
-            StopChange(appointment_id, b, a, appointment.window_start_s, appointment.window_end_s)
-        )
+        if appointment_id == NEW_APPOINTMENT and plan.draft is not None:
+            window = (plan.draft.window_start_s, plan.draft.window_end_s)
+        else:
+            appointment = appointments.get(str(appointment_id)) or _appointment_of(
+                business, day, appointment_id
+            )
+            assert appointment is not None
+            window = (appointment.window_start_s, appointment.window_end_s)
+        changes.append(StopChange(appointment_id, b, a, *window))
     effect = Effect(
         travel_before_s=sum(c.schedule.travel_seconds for c in before.values()),
         travel_after_s=sum(c.schedule.travel_seconds for c in after.values()),
@@ -322,6 +381,58 @@ def evaluate(business: Business, day: date, plan: Plan) -> Evaluation:
         problems=tuple(dict.fromkeys(problems)),
     )
     return Evaluation(effect, state, after)
+
+
+def _draft_job(business: Business, draft: Draft) -> Job | None:
+    service = db.session.get(ServiceType, draft.service_id)
+    if service is None or service.business_id != business.id or not service.active:
+        return None
+    return Job(
+        id=str(NEW_APPOINTMENT),
+        location=Location(draft.lat, draft.lon),
+        duration=service.duration_s,
+        window=TimeWindow(draft.window_start_s, draft.window_end_s),
+        skills=frozenset([service.required_skill]) if service.required_skill else frozenset(),
+    )
+
+
+def _create(business: Business, day: date, draft: Draft, now: datetime) -> Appointment:
+    """The draft as a confirmed appointment with its customer, price locked as shown."""
+    customer = Customer(
+        business_id=business.id, name=draft.name, phone=draft.phone, email=draft.email
+    )
+    total = draft.base_cents + draft.travel_fee_cents
+    appointment = Appointment(
+        business_id=business.id,
+        customer=customer,
+        service_type_id=draft.service_id,
+        street=draft.street,
+        postcode=draft.postcode,
+        city=draft.city,
+        lat=draft.lat,
+        lon=draft.lon,
+        geo_precision=draft.precision,
+        day=day,
+        window_start_s=draft.window_start_s,
+        window_end_s=draft.window_end_s,
+        window_kind="slot",
+        status=AppointmentStatus.CONFIRMED,
+        source=AppointmentSource.EMERGENCY,
+        price_base_cents=draft.base_cents,
+        price_travel_fee_cents=draft.travel_fee_cents,
+        price_discount_cents=0,
+        price_flexibility_cents=0,
+        price_total_cents=total,
+        saving_pct=0,
+        detour_s=0,
+        standalone_s=0,
+        notes=draft.notes,
+        access_hints=draft.access_hints,
+        language="de",
+    )
+    db.session.add(appointment)
+    db.session.flush()
+    return appointment
 
 
 def _appointment_of(business: Business, day: date, appointment_id: int) -> Appointment | None:
@@ -406,6 +517,10 @@ def apply_proposal(proposal: PlanProposal, user: User | None, now: datetime) -> 
                 if a is not None
             },
         }
+        if plan.draft is not None:
+            created = _create(business, proposal.day, plan.draft, now)
+            appointments[str(NEW_APPOINTMENT)] = created
+            proposal.created_appointment_id = created.id
         if plan.absent is not None:
             _clear_route(day_plan.id, plan.absent)
             db.session.add(
@@ -440,6 +555,7 @@ def apply_proposal(proposal: PlanProposal, user: User | None, now: datetime) -> 
             f"day {proposal.day.isoformat()}",
             proposal=proposal.id,
             reason=plan.reason,
+            created=proposal.created_appointment_id,
             moved=len(evaluation.effect.changes),
             km_before=round(evaluation.effect.meters_before / 1000, 1),
             km_after=round(evaluation.effect.meters_after / 1000, 1),

@@ -44,10 +44,12 @@ def upgrade():
     sa.Column('plan', sa.JSON(), nullable=False),
     sa.Column('summary', sa.JSON(), nullable=False),
     sa.Column('message', sa.Text(), server_default='', nullable=False),
+    sa.Column('created_appointment_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['business_id'], ['businesses.id'], ),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['created_appointment_id'], ['appointments.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('plan_proposals', schema=None) as batch_op:
