@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 DAY_SECONDS = 24 * 3600
 
@@ -206,4 +206,16 @@ class Route:
         return Route(self.technician, (*self.jobs[:position], job, *self.jobs[position:]))
 
     def without_job(self, job_id: str) -> Route:
-        return Route(self.technician, tuple(j for j in self.jobs if j.id != job_id))
+        """The route without that job. A job pinned to a position behind it moves up one:
+        a pin holds a stop's place among the others, which taking one out does not change."""
+        removed = next((k for k, job in enumerate(self.jobs) if job.id == job_id), None)
+        if removed is None:
+            return self
+        jobs = []
+        for index, job in enumerate(self.jobs):
+            if index == removed:
+                continue
+            if index > removed and job.pinned_position is not None:
+                job = replace(job, pinned_position=job.pinned_position - 1)
+            jobs.append(job)
+        return Route(self.technician, tuple(jobs))
