@@ -16,25 +16,24 @@
   }
   var points = [];
 
-  function numbered(text, className, color) {
-    var icon = L.divIcon({ className: className, html: "", iconSize: [24, 24], iconAnchor: [12, 12] });
-    return { icon: icon, text: text, color: color };
+  // The marker's face is an element with its text set as text: Leaflet puts an element
+  // given as `html` into the icon as it is, where a string would be parsed as HTML.
+  function badge(text, className, color) {
+    var face = document.createElement("span");
+    face.className = "map-face";
+    face.textContent = text;
+    if (color) {
+      face.style.backgroundColor = color;
+    }
+    return L.divIcon({ className: className, html: face, iconSize: [24, 24], iconAnchor: [12, 12] });
   }
 
-  function place(latlng, made, title) {
-    var marker = L.marker(latlng, { icon: made.icon, title: title, keyboard: true }).addTo(map);
-    var element = marker.getElement();
-    if (element) {
-      element.textContent = made.text;
-      if (made.color) {
-        element.style.backgroundColor = made.color;
-      }
-    }
-    return marker;
+  function place(latlng, icon, title) {
+    return L.marker(latlng, { icon: icon, title: title }).addTo(map);
   }
 
   var depot = [data.depot.lat, data.depot.lon];
-  place(depot, numbered("D", "map-depot"), data.depot.label);
+  place(depot, badge("D", "map-depot"), data.depot.label);
   points.push(depot);
 
   data.routes.forEach(function (route) {
@@ -47,7 +46,7 @@
       .addTo(map);
     route.stops.forEach(function (stop) {
       var cls = "map-stop" + (stop.pinned ? " map-pinned" : "");
-      place([stop.lat, stop.lon], numbered(String(stop.number), cls, route.color), stop.label);
+      place([stop.lat, stop.lon], badge(String(stop.number), cls, route.color), stop.label);
     });
     points = points.concat(line);
   });
