@@ -570,3 +570,20 @@ def test_leaflet_is_served_from_the_package(client: FlaskClient) -> None:
     assert fetch("images/marker-icon.png")[:2] == (200, "image/png")
     assert fetch("../__init__.py")[0] == 404
     assert fetch("nothing.js")[0] == 404
+
+
+def test_the_day_and_week_views_speak_english_on_request(app: Flask, client: FlaskClient) -> None:
+    """With ?lang=en the new headings, the utilisation note and the week's cells are English."""
+    business = line_firm(app)
+    make_user(business)
+    hand_week(business)
+    login(client)
+    html = client.get("/dispatch/", query_string={"day": "2026-11-24", "lang": "en"}).get_data(
+        as_text=True
+    )
+    for text in ("Key figures", "Discounts granted", "On time (planned)", "Timeline", "Map"):
+        assert text in html, text
+    assert "Utilisation = (service time + driving time)" in html
+    html = client.get("/dispatch/week", query_string={"start": "2026-11-24"}).get_data(as_text=True)
+    assert "Week of Monday, 23 November 2026" in html
+    assert "absent" in html and "day off" in html and "2 jobs" in html
