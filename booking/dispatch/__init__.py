@@ -43,4 +43,4 @@ def requested_day(business: Business) -> date:
 
 
 # The views register themselves on `bp`; imported last because they import from here.
-from booking.dispatch import absence, day, emergency, proposals  # noqa: E402,F401
+from booking.dispatch import absence, day, emergency, leaflet, proposals, week  # noqa: E402,F401

@@ -1,14 +1,43 @@
-"""The day view: every technician's route of one day, with its figures."""
+"""The day view: every technician's route of one day as timeline, map and list, with the
+day's key figures."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from flask import current_app, render_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from booking.dispatch import bp, my_business, requested_day
-from booking.services.boards import day_board
+from booking.models import Business
+from booking.services.boards import TechnicianDay, day_board, day_figures
+from booking.services.clock import hhmm
 from booking.services.sheets import SheetLink, sign_sheet
+from booking.services.timeline import SegmentKind, axis_for
+from booking.services.weeks import monday_of
+
+
+@bp.app_template_global()
+def has_endpoint(name: str) -> bool:
+    """Whether a view exists: pages link to parts of the workspace that other modules add
+    (e.g. "dispatch.appointment") only once they are there."""
+    return name in current_app.view_functions
+
+
+SEGMENT_LABELS = {
+    SegmentKind.TRAVEL: _l("Driving"),
+    SegmentKind.SERVICE: _l("Service"),
+    SegmentKind.WAIT: _l("Waiting"),
+    SegmentKind.LUNCH: _l("Lunch"),
+}
+
+
+@bp.app_template_global()
+def segment_label(kind: SegmentKind) -> str:
+    """A timeline segment's name, for its hover title."""
+    return str(SEGMENT_LABELS[kind])
 
 
 @bp.get("/")
@@ -21,18 +50,66 @@ def day():
         entry.technician.id: sign_sheet(SheetLink(entry.technician.id, shown), secret)
         for entry in board
     }
+    figures = day_figures(business, shown, board)
     return render_template(
         "dispatch/day.html",
         business=business,
         day=shown,
         board=board,
         sheets=sheets,
+        figures=figures,
+        axis=axis_for(e.timeline for e in board if e.timeline is not None),
+        map_data=map_data(business, board),
+        week_start=monday_of(shown),
         previous_day=shown - timedelta(days=1),
         next_day=shown + timedelta(days=1),
-        total_jobs=sum(len(e.stops) for e in board),
-        total_meters=sum(e.travel_meters for e in board),
-        total_travel_s=sum(e.travel_s for e in board),
-        approximate=sum(
-            1 for e in board for s in e.stops if s.appointment.geo_precision != "house"
-        ),
+        # kept for templates and helpers written against the first day view
+        total_jobs=figures.jobs,
+        total_meters=figures.travel_meters,
+        total_travel_s=figures.travel_s,
+        approximate=figures.approximate,
     )
+
+
+def map_data(business: Business, board: list[TechnicianDay]) -> dict[str, Any]:
+    """What static/dispatch/map.js draws: the depot and each route from its start through the
+    numbered stops back to its end, in the technician's colour. Plain JSON in the page; the
+    script puts every text in as text, never as HTML."""
+    routes = []
+    for entry in board:
+        if not entry.stops:
+            continue
+        tech = entry.technician
+        routes.append(
+            {
+                "technician": tech.name,
+                "color": tech.color,
+                "start": [tech.start_lat, tech.start_lon],
+                "end": [tech.end_lat, tech.end_lon],
+                "stops": [
+                    {
+                        "number": number,
+                        "lat": stop.appointment.lat,
+                        "lon": stop.appointment.lon,
+                        "pinned": stop.pinned,
+                        "label": (
+                            f"{number}. {tech.name} {hhmm(stop.planned_start_s)}: "
+                            f"{stop.appointment.street}, {stop.appointment.city}"
+                        ),
+                    }
+                    for number, stop in enumerate(entry.stops, start=1)
+                ],
+            }
+        )
+    return {
+        "depot": {
+            "lat": business.depot_lat,
+            "lon": business.depot_lon,
+            "label": _("Depot") + ": " + business.address,
+        },
+        "tiles": {
+            "url": current_app.config.get("MAP_TILE_URL", ""),
+            "attribution": current_app.config.get("MAP_TILE_ATTRIBUTION", ""),
+        },
+        "routes": routes,
+    }

@@ -9,9 +9,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from booking.extensions import db
-from booking.models import Appointment, Business, DayPlan, RouteStop, Technician
+from booking.models import (
+    Appointment,
+    AppointmentStatus,
+    Business,
+    DayPlan,
+    RouteStop,
+    Technician,
+)
 from booking.services.dayplans import load_days
+from booking.services.timeline import Timeline, build_timeline
 from booking.services.travel import travel_times
+from optimizer.domain import Technician as Worker
 from optimizer.schedule import check_route
 
 
@@ -25,6 +34,33 @@ class TechnicianDay:
     lunch_start_s: int | None
     return_s: int | None
     violations: tuple[str, ...]
+    absent: bool = False  # not working because of a TechnicianAbsence (not a day off)
+    timeline: Timeline | None = None
+    service_s: int = 0
+    available_s: int = 0  # shift minus lunch: the time there is to serve and drive
+    # Appointment ids of stops whose promise the re-check says will not be kept: the start
+    # lies outside every window, or the technician does not work this day at all.
+    at_risk: frozenset[int] = frozenset()
+
+    @property
+    def utilisation_pct(self) -> int | None:
+        return utilisation_pct(self.service_s, self.travel_s, self.available_s)
+
+
+def available_seconds(worker: Worker) -> int:
+    """Shift length minus the lunch break: the working time there is to fill."""
+    lunch = worker.lunch.duration if worker.lunch is not None else 0
+    return worker.shift.end - worker.shift.start - lunch
+
+
+def utilisation_pct(service_s: int, travel_s: int, available_s: int) -> int | None:
+    """(service + travel) / (shift − lunch) in whole percent; None without working time.
+
+    Waiting is not counted as use: a day full of waiting for windows to open is a day with
+    room for more jobs. It can exceed 100 with overtime."""
+    if available_s <= 0:
+        return None
+    return round(100 * (service_s + travel_s) / available_s)
 
 
 def day_board(business: Business, day: date) -> list[TechnicianDay]:
@@ -41,6 +77,7 @@ def day_board(business: Business, day: date) -> list[TechnicianDay]:
     ).all()
     state = load_days(business, [day])[0]
     routes = {route.technician.id: route for route in state.routes.routes}
+    travel = travel_times()
     board = []
     for row in business.technicians:
         own = [s for s in stops if s.technician_id == row.id]
@@ -48,10 +85,26 @@ def day_board(business: Business, day: date) -> list[TechnicianDay]:
         if not row.active and not own:
             continue
         if route is None:
-            board.append(TechnicianDay(row, False, own, 0, 0, None, None, ()))
+            board.append(
+                TechnicianDay(
+                    technician=row,
+                    working=False,
+                    stops=own,
+                    travel_s=0,
+                    travel_meters=0,
+                    lunch_start_s=None,
+                    return_s=None,
+                    violations=(),
+                    absent=row.active and row.absent_on(day),
+                    at_risk=frozenset(s.appointment_id for s in own),
+                )
+            )
             continue
-        check = check_route(route, travel_times())
+        check = check_route(route, travel)
         schedule = check.schedule
+        pinned = {s.appointment.job_id for s in own if s.pinned}
+        timeline = build_timeline(schedule, travel, pinned)
+        late = {s.job_id for s in timeline.segments if s.late}
         board.append(
             TechnicianDay(
                 technician=row,
@@ -62,6 +115,64 @@ def day_board(business: Business, day: date) -> list[TechnicianDay]:
                 lunch_start_s=schedule.lunch_start,
                 return_s=schedule.return_time if route.jobs else None,
                 violations=check.violations,
+                timeline=timeline,
+                service_s=sum(v.end - v.start for v in schedule.visits),
+                available_s=available_seconds(route.technician),
+                at_risk=frozenset(s.appointment_id for s in own if s.appointment.job_id in late),
             )
         )
     return board
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    """The day's key figures over every technician on the board."""
+
+    jobs: int
+    travel_meters: int
+    travel_s: int
+    service_s: int
+    available_s: int
+    discounts_cents: int  # combination + flexibility discounts of the day's planned jobs
+    on_time_planned_pct: int | None  # stops whose re-checked start lies in their window
+    unplaced: list[Appointment]  # promises of the day in no route
+    at_risk: list[RouteStop]  # stops whose promise the re-check says will not be kept
+    approximate: int  # stops at an address located only to the street or postcode
+    # Issue 7 (progress reports from the technicians) fills this: the share of stops whose
+    # reported start lay in the window. Until then there is no actual figure to show.
+    on_time_actual_pct: int | None = None
+
+    @property
+    def utilisation_pct(self) -> int | None:
+        return utilisation_pct(self.service_s, self.travel_s, self.available_s)
+
+
+def day_figures(business: Business, day: date, board: list[TechnicianDay]) -> DayFigures:
+    stops = [stop for entry in board for stop in entry.stops]
+    at_risk = [s for entry in board for s in entry.stops if s.appointment_id in entry.at_risk]
+    on_time = round(100 * (len(stops) - len(at_risk)) / len(stops)) if stops else None
+    # A cancelled promise holds no stop; an unplaced one never does; a confirmed one without
+    # a stop breaks the first invariant (every confirmed appointment sits in one route).
+    unplaced = db.session.scalars(
+        select(Appointment)
+        .where(
+            Appointment.business_id == business.id,
+            Appointment.day == day,
+            Appointment.status.in_([AppointmentStatus.UNPLACED, AppointmentStatus.CONFIRMED]),
+            ~Appointment.stop.has(),
+        )
+        .options(joinedload(Appointment.customer), joinedload(Appointment.service))
+        .order_by(Appointment.window_start_s, Appointment.id)
+    ).all()
+    return DayFigures(
+        jobs=len(stops),
+        travel_meters=sum(e.travel_meters for e in board),
+        travel_s=sum(e.travel_s for e in board),
+        service_s=sum(e.service_s for e in board),
+        available_s=sum(e.available_s for e in board),
+        discounts_cents=sum(s.appointment.price.discounts_cents for s in stops),
+        on_time_planned_pct=on_time,
+        unplaced=list(unplaced),
+        at_risk=at_risk,
+        approximate=sum(1 for s in stops if s.appointment.geo_precision != "house"),
+    )
