@@ -291,3 +291,17 @@ def test_a_solver_crash_leaves_the_plan_alone(
     assert "Die Optimierung ist fehlgeschlagen" in page
     assert client.post(f"{path}/apply").status_code == 302
     assert stops_and_version() == before
+
+
+def test_the_day_view_offers_the_absence_and_emergency_actions(client: FlaskClient) -> None:
+    """Each working technician's section links to their absence form for that day, and
+    the day links to the emergency form for that day."""
+    business = make_business()
+    make_user(business)
+    login(client)
+    page = client.get("/dispatch/", query_string={"day": TUESDAY.isoformat()}).get_data(
+        as_text=True
+    )
+    for row in business.technicians:
+        assert f'href="/dispatch/absence/{row.id}?day={TUESDAY.isoformat()}"' in page
+    assert f'href="/dispatch/emergency?day={TUESDAY.isoformat()}"' in page
