@@ -43,4 +43,4 @@ def requested_day(business: Business) -> date:
 
 
 # The views register themselves on `bp`; imported last because they import from here.
-from booking.dispatch import day, proposals  # noqa: E402,F401
+from booking.dispatch import appointments, day, phone, proposals  # noqa: E402,F401

@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from booking.dispatch import bp, my_business, requested_day
+from booking.dispatch.appointments import after_apply
 from booking.extensions import db
 from booking.models import Appointment, PlanProposal, ProposalStatus, Technician
 from booking.services.clock import now_utc
@@ -101,8 +102,9 @@ def proposal(proposal_id: int):
 @bp.post("/proposals/<int:proposal_id>/apply")
 def apply(proposal_id: int):
     proposal = _own_proposal(proposal_id)
+    now = now_utc()
     try:
-        effect = apply_proposal(proposal, current_user, now_utc())
+        effect = apply_proposal(proposal, current_user, now)
     except ApplyError as error:
         message = str(APPLY_ERRORS[error.code])
         if error.detail and error.code == "broken":
@@ -119,6 +121,8 @@ def apply(proposal_id: int):
         ),
         "info",
     )
+    # Post-apply hook (booking/dispatch/appointments.py): the customers' emails, after commit.
+    after_apply(proposal, now)
     return redirect(url_for("dispatch.day", day=proposal.day.isoformat()))
 
 
