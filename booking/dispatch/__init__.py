@@ -43,4 +43,13 @@ def requested_day(business: Business) -> date:
 
 
 # The views register themselves on `bp`; imported last because they import from here.
-from booking.dispatch import absence, day, emergency, leaflet, proposals, week  # noqa: E402,F401
+from booking.dispatch import (  # noqa: E402,F401
+    absence,
+    appointments,
+    day,
+    emergency,
+    leaflet,
+    phone,
+    proposals,
+    week,
+)

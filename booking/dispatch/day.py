@@ -18,14 +18,6 @@ from booking.services.sheets import SheetLink, sign_sheet
 from booking.services.timeline import SegmentKind, axis_for
 from booking.services.weeks import monday_of
 
-
-@bp.app_template_global()
-def has_endpoint(name: str) -> bool:
-    """Whether a view exists: pages link to parts of the workspace that other modules add
-    (e.g. "dispatch.appointment") only once they are there."""
-    return name in current_app.view_functions
-
-
 SEGMENT_LABELS = {
     SegmentKind.TRAVEL: _l("Driving"),
     SegmentKind.SERVICE: _l("Service"),

@@ -12,7 +12,7 @@ from booking.dispatch import bp, my_business, requested_day
 from booking.extensions import db
 from booking.models import Appointment, PlanProposal, ProposalStatus, Technician
 from booking.services.clock import now_utc
-from booking.services.followups import notify_customers
+from booking.services.followups import Notice, notify_customers
 from booking.services.planning import NOTHING_TO_APPLY, start_reoptimisation
 from booking.services.proposals import (
     NEW_APPOINTMENT,
@@ -50,6 +50,22 @@ APPLY_ERRORS = {
     ),
     "broken": _l("It would break a promise now; nothing was applied."),
 }
+
+
+def _notice_message(notice: Notice) -> tuple[str, str]:
+    """What the dispatcher learns about one customer's email: sent, or phone them."""
+    name = notice.appointment.customer.name
+    if notice.sent is None:
+        return _("%(name)s has no email address: please tell them by phone.", name=name), "info"
+    if not notice.sent:
+        return _(
+            "The email to %(name)s could not be sent: please tell them by phone.", name=name
+        ), "error"
+    if notice.change == "cancelled":
+        return _("%(name)s was sent the cancellation by email.", name=name), "info"
+    if notice.change == "unplaced":
+        return _("%(name)s was asked by email to choose a new time.", name=name), "info"
+    return _("%(name)s was sent the confirmation by email.", name=name), "info"
 
 
 def _own_proposal(proposal_id: int) -> PlanProposal:
@@ -131,7 +147,8 @@ def apply(proposal_id: int):
         ),
         "info",
     )
-    notify_customers(proposal, now)
+    for notice in notify_customers(proposal, now):
+        flash(*_notice_message(notice))
     return redirect(url_for("dispatch.day", day=proposal.day.isoformat()))
 
 

@@ -20,13 +20,16 @@ from booking import LOCALES
 from booking.extensions import db
 from booking.models import (
     Appointment,
+    AppointmentSource,
     AppointmentStatus,
     Business,
     Customer,
     DayPlan,
     RouteStop,
     ServiceType,
+    User,
 )
+from booking.services.audit import record
 from booking.services.clock import bookable_days, local_datetime
 from booking.services.dayplans import DayState, load_days, lock_day, save_routes
 from booking.services.offering import Address, bookable_windows, job_request
@@ -62,7 +65,10 @@ class Contact:
     # when the customer agreed to the processing of their data; None: not recorded
     consent_at: datetime | None = None
 
-    """Contact details as stored: already stripped, checked by the rules the forms use."""
+    """Contact details as stored: already stripped, checked by the rules the forms use.
+
+    The email may be empty only for a booking a dispatcher takes by phone from a customer
+    who gave none (the online forms and the API require it); then no email is sent."""
 
     def __post_init__(self) -> None:
         for name in ("name", "phone", "email", "notes", "access_hints"):
@@ -73,7 +79,7 @@ class Contact:
             raise ValueError("name must have 2 to 120 characters")
         if not is_valid_phone(self.phone):
             raise ValueError("phone must be 6 to 30 digits, spaces, +, -, / or brackets")
-        if not is_valid_email(self.email):
+        if self.email and not is_valid_email(self.email):
             raise ValueError("email must look like name@example.de")
         if len(self.notes) > 1000:
             raise ValueError("notes must have at most 1000 characters")
@@ -117,9 +123,19 @@ def _store_price(appointment: Appointment, quote: Quote) -> None:
 
 
 def confirm_booking(
-    business: Business, quote: Quote, contact: Contact, now: datetime, language: str = "de"
+    business: Business,
+    quote: Quote,
+    contact: Contact,
+    now: datetime,
+    language: str = "de",
+    *,
+    source: AppointmentSource = AppointmentSource.ONLINE,
+    by: User | None = None,
 ) -> Appointment:
     """Book the quoted slot at the quoted price if it still fits; else BookingError.
+
+    `source`: how the promise was made (a dispatcher taking it by phone: PHONE); a booking
+    made `by` a dispatcher gets its audit entry ("phone_booking") in the same transaction.
 
     A "week" quote names the day the offer engine chose; it is booked like a whole day on
     that day, with its own discount. A quote for moving an appointment books nothing.
@@ -159,10 +175,21 @@ def confirm_booking(
             access_hints=contact.access_hints,
             consent_at=contact.consent_at,
             language=language,
+            source=source,
         )
         _store_price(appointment, quote)
         db.session.add(appointment)
         db.session.flush()
+        if by is not None:
+            record(
+                business.id,
+                by,
+                f"{source}_booking",
+                f"appointment {appointment.id}",
+                day=quote.day.isoformat(),
+                window=[quote.window_start_s, quote.window_end_s],
+                total_cents=quote.price.total_cents,
+            )
         technician = state.technicians[insertion.technician_id]
         save_routes(
             plan,

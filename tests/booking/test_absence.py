@@ -305,3 +305,4 @@ def test_the_day_view_offers_the_absence_and_emergency_actions(client: FlaskClie
     for row in business.technicians:
         assert f'href="/dispatch/absence/{row.id}?day={TUESDAY.isoformat()}"' in page
     assert f'href="/dispatch/emergency?day={TUESDAY.isoformat()}"' in page
+    assert 'href="/dispatch/phone-booking"' in page

@@ -341,23 +341,17 @@ def test_the_list_marks_pins_risks_and_no_shows(app: Flask, client: FlaskClient)
     assert "gefährdet" in row("g2") and 'class="atrisk"' in row("g2")
     assert "gefährdet" not in row("g1")
     assert "nicht angetroffen" in row("a1")
-    assert "/dispatch/appointment" not in html
 
 
-def test_stops_link_to_the_appointment_page_once_it_exists(app: Flask, client: FlaskClient) -> None:
-    """When some module adds the dispatch.appointment view, each list row links to it."""
-    app.add_url_rule(
-        "/dispatch/appointment/<int:appointment_id>",
-        endpoint="dispatch.appointment",
-        view_func=lambda appointment_id: str(appointment_id),
-    )
+def test_stops_link_to_their_appointment_page(app: Flask, client: FlaskClient) -> None:
+    """Each list row links to the appointment's page with its actions."""
     business = line_firm(app)
     make_user(business)
     jobs = hand_tuesday(business)
     login(client)
     html = day_view(client, TUESDAY)
     for key in ("a1", "a2", "g1", "g2"):
-        assert f'href="/dispatch/appointment/{jobs[key].id}"' in html
+        assert f'href="/dispatch/appointments/{jobs[key].id}"' in html
 
 
 def test_an_absent_technician_with_stops_left_is_shown_and_the_stops_at_risk(
