@@ -43,4 +43,4 @@ def requested_day(business: Business) -> date:
 
 
 # The views register themselves on `bp`; imported last because they import from here.
-from booking.dispatch import day, replan  # noqa: E402,F401
+from booking.dispatch import day, replan, technicians, catalogue, settings, users, auditlog, navigation  # noqa: E402,E501,F401,I001
