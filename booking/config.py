@@ -30,6 +30,10 @@ def _default_geodata_dir() -> str:
 
 def config_from_env(instance_path: str) -> dict[str, Any]:
     """Flask config keys read from the environment (names in the README)."""
+    demo = _flag("KOMBITERMIN_DEMO")
+    # Secure cookies travel only over https; `make run` (demo mode) and `flask run --debug`
+    # serve plain http on 127.0.0.1, where the login would silently never stick.
+    secure_cookies = _flag("SESSION_COOKIE_SECURE", default=not (demo or _flag("FLASK_DEBUG")))
     database_url = os.environ.get("DATABASE_URL") or (
         "sqlite:///" + str(Path(instance_path) / "kombitermin.db")
     )
@@ -39,7 +43,7 @@ def config_from_env(instance_path: str) -> dict[str, Any]:
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "DEMO_MODE": _flag("KOMBITERMIN_DEMO"),
+        "DEMO_MODE": demo,
         "GEOCODER": os.environ.get("GEOCODER", "postcode"),
         "NOMINATIM_URL": os.environ.get("NOMINATIM_URL", "https://nominatim.openstreetmap.org"),
         "GEODATA_DIR": os.environ.get("GEODATA_DIR", _default_geodata_dir()),
@@ -94,5 +98,9 @@ def config_from_env(instance_path: str) -> dict[str, Any]:
         "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
         "WTF_CSRF_TIME_LIMIT": 3600,
     }

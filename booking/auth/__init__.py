@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -14,9 +17,10 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from booking.extensions import db, login_manager
-from booking.models import User
+from booking.models import User, UserRole
 
 bp = Blueprint("auth", __name__)
+View = TypeVar("View", bound=Callable[..., Any])
 
 DEMO_EMAIL = "dispo@example.com"
 DEMO_PASSWORD = "demo1234"
@@ -77,3 +81,24 @@ def login():
 def logout():
     logout_user()
     return redirect(url_for("auth.login"))
+
+
+def is_admin() -> bool:
+    return current_user.is_authenticated and current_user.role == UserRole.ADMIN
+
+
+def admin_required(view: View) -> View:
+    """Only administrators may run this view; anyone else gets a 403 page saying so.
+
+    Dispatchers run the day; changing technicians, services, prices and logins is the
+    administrators' part, so a dispatcher's mistake cannot reprice or re-staff the firm."""
+
+    @wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+        if not is_admin():
+            return render_template("dispatch/manage/forbidden.html", business=None), 403
+        return view(*args, **kwargs)
+
+    return guarded  # type: ignore[return-value]

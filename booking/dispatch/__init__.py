@@ -46,10 +46,16 @@ def requested_day(business: Business) -> date:
 from booking.dispatch import (  # noqa: E402,F401
     absence,
     appointments,
+    auditlog,
+    catalogue,
     day,
     emergency,
     leaflet,
+    navigation,
     phone,
     proposals,
+    settings,
+    technicians,
+    users,
     week,
 )

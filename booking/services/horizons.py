@@ -58,6 +58,8 @@ def _fingerprint(business: Business) -> Hashable:
             t.id, t.active, repr(sorted(t.working_hours.items())), tuple(sorted(t.skills)),
             t.start_lat, t.start_lon, t.end_lat, t.end_lon,
             t.lunch_earliest_s, t.lunch_latest_s, t.lunch_duration_s,
+            # an absence takes the technician off its days, stops or none
+            tuple((a.first_day, a.last_day) for a in t.absences),
         )
         for t in business.technicians
     )  # fmt: skip
