@@ -543,9 +543,9 @@ def _lock_price(appointment: Appointment, start: int, end: int, offer: Offer) ->
 
 
 def create_demo_login(business: Business) -> User:
-    user = User(
-        business=business, email=DEMO_EMAIL, name="Demo-Disponentin", role=UserRole.DISPATCHER
-    )
+    """The demo's one login; an admin, so a visitor can try every part of the workspace
+    (it works only in demo mode)."""
+    user = User(business=business, email=DEMO_EMAIL, name="Demo-Disponentin", role=UserRole.ADMIN)
     user.set_password(DEMO_PASSWORD)
     db.session.add(user)
     return user
