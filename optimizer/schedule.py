@@ -20,6 +20,7 @@ Timing rules (the same ones the OR-Tools model states):
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from optimizer.domain import Job, LunchBreak, Route
@@ -55,16 +56,69 @@ class Schedule:
         return max(0, self.return_time - self.route.technician.shift.end)
 
 
+class ViolationKind(enum.StrEnum):
+    LUNCH = "lunch"  # the break cannot start by its latest start
+    CAPACITY = "capacity"
+    SKILLS = "skills"  # `detail`: the missing skills
+    PINNED_TECHNICIAN = "pinned_technician"  # `detail`: the technician it is pinned to
+    PINNED_POSITION = "pinned_position"  # `detail`: pinned position / planned position
+    LATE = "late"  # service would start at `at`, after the job's last window
+    RETURN = "return"  # back at `at`, after the shift (`detail`: "overtime allowed" or "")
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One broken rule, with what an interface needs to word it in any language."""
+
+    kind: ViolationKind
+    technician_id: str
+    job_id: str | None = None
+    at: int | None = None  # the time that breaks the rule
+    limit: tuple[int, int] | None = None  # the window or shift it breaks
+    detail: str = ""
+
+    def __str__(self) -> str:
+        tech, job = self.technician_id, self.job_id
+        match self.kind:
+            case ViolationKind.LUNCH:
+                return f"{tech}: lunch break cannot start by {clock(self.at or 0)}"
+            case ViolationKind.CAPACITY:
+                return f"{tech}: {self.detail}"
+            case ViolationKind.SKILLS:
+                return f"{tech}: job {job} needs skills {self.detail}"
+            case ViolationKind.PINNED_TECHNICIAN:
+                return f"{tech}: job {job} is pinned to {self.detail}"
+            case ViolationKind.PINNED_POSITION:
+                return f"{tech}: job {job} is pinned to position {self.detail}"
+            case ViolationKind.LATE:
+                start, end = self.limit or (0, 0)
+                return (
+                    f"{tech}: job {job} starts {clock(self.at or 0)}, after its window "
+                    f"{clock(start)}-{clock(end)}"
+                )
+            case ViolationKind.RETURN:
+                overtime = " and the allowed overtime" if self.detail else ""
+                return (
+                    f"{tech}: returns {clock(self.at or 0)}, after the shift ends "
+                    f"{clock((self.limit or (0, 0))[1])}{overtime}"
+                )
+
+
 @dataclass(frozen=True, slots=True)
 class RouteCheck:
     """A schedule with the promises it breaks; feasible when there are none."""
 
     schedule: Schedule
-    violations: tuple[str, ...]
+    issues: tuple[Violation, ...]
+
+    @property
+    def violations(self) -> tuple[str, ...]:
+        """The broken rules in words (English, for logs and tests)."""
+        return tuple(str(issue) for issue in self.issues)
 
     @property
     def feasible(self) -> bool:
-        return not self.violations
+        return not self.issues
 
 
 def check_route(route: Route, travel: TravelTimes) -> RouteCheck:
@@ -88,8 +142,8 @@ def schedule_route(route: Route, travel: TravelTimes) -> Schedule | None:
 
 
 def _better(a: RouteCheck, b: RouteCheck) -> bool:
-    return (len(a.violations), a.schedule.return_time) < (
-        len(b.violations),
+    return (len(a.issues), a.schedule.return_time) < (
+        len(b.issues),
         b.schedule.return_time,
     )
 
@@ -98,7 +152,7 @@ def _simulate(
     route: Route, travel: TravelTimes, lunch: LunchBreak | None, lunch_gap: int | None
 ) -> RouteCheck:
     tech = route.technician
-    violations: list[str] = []
+    violations: list[Violation] = []
     visits: list[Visit] = []
     t = tech.shift.start
     here = tech.start
@@ -113,24 +167,34 @@ def _simulate(
             return t + to_location_seconds
         lunch_start = max(lunch.earliest_start, t)
         if lunch_start > lunch.latest_start:
-            violations.append(
-                f"{tech.id}: lunch break cannot start by {clock(lunch.latest_start)}"
-            )
+            violations.append(Violation(ViolationKind.LUNCH, tech.id, at=lunch.latest_start))
         return max(lunch.earliest_start, t + to_location_seconds) + lunch.duration
 
     demand = sum(job.demand for job in route.jobs)
     if tech.capacity is not None and demand > tech.capacity:
-        violations.append(f"{tech.id}: load {demand} exceeds capacity {tech.capacity}")
+        violations.append(
+            Violation(
+                ViolationKind.CAPACITY,
+                tech.id,
+                detail=f"load {demand} exceeds capacity {tech.capacity}",
+            )
+        )
     for index, job in enumerate(route.jobs):
         if not job.skills <= tech.skills:
             missing = ", ".join(sorted(job.skills - tech.skills))
-            violations.append(f"{tech.id}: job {job.id} needs skills {missing}")
+            violations.append(Violation(ViolationKind.SKILLS, tech.id, job.id, detail=missing))
         if job.pinned_to is not None and job.pinned_to != tech.id:
-            violations.append(f"{tech.id}: job {job.id} is pinned to {job.pinned_to}")
+            violations.append(
+                Violation(ViolationKind.PINNED_TECHNICIAN, tech.id, job.id, detail=job.pinned_to)
+            )
         if job.pinned_position is not None and job.pinned_position != index:
             violations.append(
-                f"{tech.id}: job {job.id} is pinned to position {job.pinned_position}, "
-                f"planned at {index}"
+                Violation(
+                    ViolationKind.PINNED_POSITION,
+                    tech.id,
+                    job.id,
+                    detail=f"{job.pinned_position}, planned at {index}",
+                )
             )
         leg = travel.leg(here, job.location)
         travel_seconds += leg.seconds
@@ -141,8 +205,9 @@ def _simulate(
             start = arrival
             last = job.windows[-1]
             violations.append(
-                f"{tech.id}: job {job.id} starts {clock(start)}, after its window "
-                f"{clock(last.start)}-{clock(last.end)}"
+                Violation(
+                    ViolationKind.LATE, tech.id, job.id, at=start, limit=(last.start, last.end)
+                )
             )
         else:
             start = max(arrival, window.start)
@@ -159,10 +224,14 @@ def _simulate(
     else:
         return_time = tech.shift.start
     if return_time > tech.latest_return:
-        overtime = " and the allowed overtime" if tech.overtime_max else ""
         violations.append(
-            f"{tech.id}: returns {clock(return_time)}, after the shift ends "
-            f"{clock(tech.shift.end)}{overtime}"
+            Violation(
+                ViolationKind.RETURN,
+                tech.id,
+                at=return_time,
+                limit=(tech.shift.start, tech.shift.end),
+                detail="overtime allowed" if tech.overtime_max else "",
+            )
         )
     schedule = Schedule(
         route=route,
@@ -173,4 +242,4 @@ def _simulate(
         travel_seconds=travel_seconds,
         travel_meters=travel_meters,
     )
-    return RouteCheck(schedule=schedule, violations=tuple(violations))
+    return RouteCheck(schedule=schedule, issues=tuple(violations))

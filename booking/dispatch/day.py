@@ -14,6 +14,7 @@ from booking.dispatch import bp, my_business, requested_day
 from booking.models import Business
 from booking.services.boards import TechnicianDay, day_board, day_figures
 from booking.services.clock import hhmm
+from booking.services.problems import describe
 from booking.services.sheets import SheetLink, sign_sheet
 from booking.services.timeline import SegmentKind, axis_for
 from booking.services.weeks import monday_of
@@ -43,11 +44,18 @@ def day():
         for entry in board
     }
     figures = day_figures(business, shown, board)
+    technicians = {entry.technician.id: entry.technician for entry in board}
+    appointments = {stop.appointment_id: stop.appointment for e in board for stop in e.stops}
+    violations = {
+        entry.technician.id: [describe(v, technicians, appointments) for v in entry.violations]
+        for entry in board
+    }
     return render_template(
         "dispatch/day.html",
         business=business,
         day=shown,
         board=board,
+        violations=violations,
         sheets=sheets,
         figures=figures,
         axis=axis_for(e.timeline for e in board if e.timeline is not None),

@@ -14,6 +14,7 @@ from booking.models import Appointment, PlanProposal, ProposalStatus, Technician
 from booking.services.clock import now_utc
 from booking.services.followups import Notice, notify_customers
 from booking.services.planning import NOTHING_TO_APPLY, start_reoptimisation
+from booking.services.problems import describe
 from booking.services.proposals import (
     NEW_APPOINTMENT,
     ApplyError,
@@ -93,6 +94,7 @@ def proposal(proposal_id: int):
     business = my_business()
     effect = Effect.from_dict(proposal.summary) if proposal.summary else None
     ids = [c.appointment_id for c in effect.changes] if effect else []
+    ids += [p.appointment_id for p in effect.problems if p.appointment_id] if effect else []
     appointments = {
         a.id: a
         for a in db.session.scalars(
@@ -122,6 +124,9 @@ def proposal(proposal_id: int):
         running=proposal.status == ProposalStatus.RUNNING,
         draft=draft,
         new_id=NEW_APPOINTMENT,
+        problems=[describe(p, technicians, appointments) for p in effect.problems]
+        if effect
+        else [],
     )
 
 
@@ -132,10 +137,7 @@ def apply(proposal_id: int):
     try:
         effect = apply_proposal(proposal, current_user, now)
     except ApplyError as error:
-        message = str(APPLY_ERRORS[error.code])
-        if error.detail and error.code == "broken":
-            message += " " + error.detail
-        flash(message, "error")
+        flash(str(APPLY_ERRORS[error.code]), "error")
         return redirect(url_for("dispatch.proposal", proposal_id=proposal.id))
     flash(
         _(

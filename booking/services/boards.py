@@ -18,6 +18,7 @@ from booking.models import (
     Technician,
 )
 from booking.services.dayplans import load_days
+from booking.services.problems import Problem
 from booking.services.timeline import Timeline, build_timeline
 from booking.services.travel import travel_times
 from optimizer.domain import Technician as Worker
@@ -33,7 +34,7 @@ class TechnicianDay:
     travel_meters: int
     lunch_start_s: int | None
     return_s: int | None
-    violations: tuple[str, ...]
+    violations: tuple[Problem, ...]  # what the re-check finds broken in this route
     absent: bool = False  # not working because of a TechnicianAbsence (not a day off)
     timeline: Timeline | None = None
     service_s: int = 0
@@ -114,7 +115,9 @@ def day_board(business: Business, day: date) -> list[TechnicianDay]:
                 travel_meters=schedule.travel_meters,
                 lunch_start_s=schedule.lunch_start,
                 return_s=schedule.return_time if route.jobs else None,
-                violations=check.violations,
+                violations=tuple(
+                    Problem.of(issue, {route.technician.id: row.id}) for issue in check.issues
+                ),
                 timeline=timeline,
                 service_s=sum(v.end - v.start for v in schedule.visits),
                 available_s=available_seconds(route.technician),

@@ -45,6 +45,7 @@ from booking.services.dayplans import (
     lock_day,
     save_routes,
 )
+from booking.services.problems import Problem, ProblemCode
 from booking.services.travel import travel_times
 from optimizer.domain import Job, Location, Route, TimeWindow
 from optimizer.schedule import RouteCheck, check_route
@@ -218,7 +219,7 @@ class Effect:
     meters_before: int
     meters_after: int
     changes: tuple[StopChange, ...]
-    problems: tuple[str, ...]
+    problems: tuple[Problem, ...]
 
     @property
     def feasible(self) -> bool:
@@ -238,7 +239,7 @@ class Effect:
                  c.window_start_s, c.window_end_s]
                 for c in self.changes
             ],
-            "problems": list(self.problems),
+            "problems": [problem.to_list() for problem in self.problems],
         }
 
     @classmethod
@@ -255,7 +256,7 @@ class Effect:
                 StopChange(a, placement(b), placement(c), ws, we)
                 for a, b, c, ws, we in data["changes"]
             ),
-            problems=tuple(data["problems"]),
+            problems=tuple(Problem.from_list(p) for p in data["problems"]),
         )
 
 
@@ -293,7 +294,8 @@ def evaluate(business: Business, day: date, plan: Plan) -> Evaluation:
     state = load_days(business, [day])[0]
     by_row = {row.id: worker_id for worker_id, row in state.technicians.items()}
     stops = _current_stops(business, day)
-    problems: list[str] = []
+    problems: list[Problem] = []
+    rows = {worker_id: row.id for worker_id, row in state.technicians.items()}
 
     before = {
         state.technicians[route.technician.id].id: check_route(route, travel)
@@ -308,7 +310,7 @@ def evaluate(business: Business, day: date, plan: Plan) -> Evaluation:
             continue
         worker_id = by_row.get(technician_id)
         if worker_id is None:
-            problems.append(f"technician {technician_id} does not work on {day.isoformat()}")
+            problems.append(Problem(ProblemCode.NOT_WORKING, technician_id))
             continue
         worker = next(r.technician for r in state.routes.routes if r.technician.id == worker_id)
         jobs: list[Job] = []
@@ -316,7 +318,7 @@ def evaluate(business: Business, day: date, plan: Plan) -> Evaluation:
             if stop.appointment_id == NEW_APPOINTMENT and plan.draft is not None:
                 draft_job = _draft_job(business, plan.draft)
                 if draft_job is None:
-                    problems.append("the service is not offered any more")
+                    problems.append(Problem(ProblemCode.SERVICE_GONE))
                     continue
                 jobs.append(draft_job)
                 continue
@@ -324,15 +326,17 @@ def evaluate(business: Business, day: date, plan: Plan) -> Evaluation:
             if appointment is None:
                 appointment = _appointment_of(business, day, stop.appointment_id)
                 if appointment is None:
-                    problems.append(f"appointment {stop.appointment_id} is not on this day")
+                    problems.append(
+                        Problem(ProblemCode.NOT_ON_DAY, appointment_id=stop.appointment_id)
+                    )
                     continue
                 appointments[appointment.job_id] = appointment
             if appointment.status in FREED:
-                problems.append(f"appointment {appointment.id} is {appointment.status}")
+                problems.append(Problem(ProblemCode.NOT_OPEN, appointment_id=appointment.id))
                 continue
             current = stops.get(appointment.id)
             if current is not None and current.technician_id not in plan.routes:
-                problems.append(f"appointment {appointment.id} would be planned twice")
+                problems.append(Problem(ProblemCode.TWICE, appointment_id=appointment.id))
             pin = (worker_id, position) if stop.pinned else None
             jobs.append(job_for(appointment, pin))
         after[technician_id] = check_route(Route(worker, tuple(jobs)), travel)
@@ -341,16 +345,16 @@ def evaluate(business: Business, day: date, plan: Plan) -> Evaluation:
             after[technician_id] = check
 
     for check in after.values():
-        problems.extend(check.violations)
+        problems.extend(Problem.of(issue, rows) for issue in check.issues)
     planned_ids = {int(v.job.id) for c in after.values() for v in c.schedule.visits}
     for appointment_id, stop in stops.items():
         status = plan.statuses.get(appointment_id)
         gone = status in FREED
         if appointment_id not in planned_ids and not gone:
             if stop.technician_id in plan.routes or stop.technician_id == plan.absent:
-                problems.append(f"appointment {appointment_id} would lose its place")
+                problems.append(Problem(ProblemCode.LOSES_PLACE, appointment_id=appointment_id))
             elif stop.technician_id not in before:  # off the day, and not handed on
-                problems.append(f"appointment {appointment_id} sits with an absent technician")
+                problems.append(Problem(ProblemCode.WITH_ABSENT, appointment_id=appointment_id))
 
     old = {
         appointment_id: Placement(s.technician_id, s.position, s.planned_arrival_s,
@@ -468,7 +472,7 @@ def propose(
     proposal.plan = plan.to_dict()
     proposal.summary = effect.to_dict()
     proposal.status = ProposalStatus.READY if effect.feasible else ProposalStatus.FAILED
-    proposal.message = "; ".join(effect.problems)
+    proposal.message = "; ".join(str(problem) for problem in effect.problems)
     db.session.add(proposal)
     db.session.commit()
     return proposal
@@ -488,7 +492,8 @@ def apply_proposal(proposal: PlanProposal, user: User | None, now: datetime) -> 
 
     ApplyError codes: "not_ready" (running, failed, applied or discarded), "stale" (the
     day changed since it was computed; the proposal is marked stale), "broken" (it would
-    break a promise now). Nothing is written on any error but the stale mark.
+    break a promise now; the proposal is marked failed with the reasons). Nothing is
+    written on any error but that mark.
     """
     if proposal.status != ProposalStatus.READY:
         raise ApplyError("not_ready", str(proposal.status))
@@ -504,7 +509,13 @@ def apply_proposal(proposal: PlanProposal, user: User | None, now: datetime) -> 
             raise ApplyError("stale")
         evaluation = evaluate(business, proposal.day, plan)
         if not evaluation.effect.feasible:
-            raise ApplyError("broken", "; ".join(evaluation.effect.problems))
+            # Keep what breaks now on the proposal, so its page shows the reasons.
+            db.session.rollback()
+            proposal.summary = evaluation.effect.to_dict()
+            proposal.status = ProposalStatus.FAILED
+            proposal.message = "; ".join(str(p) for p in evaluation.effect.problems)
+            db.session.commit()
+            raise ApplyError("broken", proposal.message)
         appointments = {
             **evaluation.state.appointments,
             **{
@@ -563,7 +574,7 @@ def apply_proposal(proposal: PlanProposal, user: User | None, now: datetime) -> 
         proposal.status = ProposalStatus.APPLIED
         db.session.commit()
     except ApplyError as error:
-        if error.code != "stale":
+        if error.code not in ("stale", "broken"):  # those two committed their mark
             db.session.rollback()
         raise
     except BaseException:

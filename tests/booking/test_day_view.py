@@ -341,6 +341,10 @@ def test_the_list_marks_pins_risks_and_no_shows(app: Flask, client: FlaskClient)
     assert "gefährdet" in row("g2") and 'class="atrisk"' in row("g2")
     assert "gefährdet" not in row("g1")
     assert "nicht angetroffen" in row("a1")
+    # The re-check's finding, in words: Gerd reaches his second customer at 10:40.
+    assert "Gerd Zwei: Gerd Gas würde um 10:40 beginnen, nach dem Zeitfenster 08:00–09:00." in (
+        unescape(html)
+    )
 
 
 def test_stops_link_to_their_appointment_page(app: Flask, client: FlaskClient) -> None:

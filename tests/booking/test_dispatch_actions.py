@@ -241,22 +241,25 @@ def test_a_move_that_breaks_a_window_is_refused_with_the_reason(client: FlaskCli
     he cannot start before 10:00, ends 11:00, so Wilma is reached 41 s later, after her
     window. The proposal fails with that reason, has no apply button, and applying it
     anyway changes nothing."""
-    first, second = two_taps_for_anna()
+    _first, second = two_taps_for_anna()
     login(client)
     before = stops_and_version()
     anna = technician("Anna Wasser")
     path = act(client, second, "move", technician=str(anna.id), position="1")
     page = client.get(path).get_data(as_text=True)
     assert 'data-status="failed"' in page
-    assert f"job {first.id} starts 11:00, after its window 08:00-10:00" in page
+    assert (
+        "Wilma West: Anna Wasser würde um 11:00 beginnen, nach dem Zeitfenster 08:00–10:00."
+        in unescape(page)
+    )
     assert "Übernehmen" not in page
     client.post(f"{path}/apply")
     assert stops_and_version() == before
 
 
 def test_a_move_to_a_technician_without_the_skill_is_refused(client: FlaskClient) -> None:
-    """A gas boiler service (Gerd's, the only one with gas) moved to Anna fails: "needs
-    skills gas"; nothing changes."""
+    """A gas boiler service (Gerd's, the only one with gas) moved to Anna fails: she lacks
+    the gas skill; nothing changes."""
     business = make_business()
     make_user(business)
     boiler = confirm(business, "gasboiler", WEST_1, "Gustav Gas")
@@ -267,7 +270,9 @@ def test_a_move_to_a_technician_without_the_skill_is_refused(client: FlaskClient
     path = act(client, boiler, "move", technician=str(anna.id), position="1")
     page = client.get(path).get_data(as_text=True)
     assert 'data-status="failed"' in page
-    assert f"job {boiler.id} needs skills gas" in page
+    assert (
+        "Gustav Gas braucht die Fähigkeit gas, die Anna Wasser nicht hat." in unescape(page)
+    )
     assert stops_and_version() == before
 
 
