@@ -28,7 +28,7 @@ from booking.services.clock import hhmm, local_today
 from booking.services.dayplans import DayState, load_days, lock_day
 from booking.services.travel import travel_times
 from optimizer.domain import Route
-from optimizer.schedule import RouteCheck, check_route
+from optimizer.schedule import RouteCheck, ViolationKind, check_route
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def _explain(route: Route, check: RouteCheck, name: str) -> list[str]:
                 end=hhmm(tech.shift.end),
             )
         )
-    if any("lunch" in violation for violation in check.violations):
+    if any(issue.kind == ViolationKind.LUNCH for issue in check.issues):
         reasons.append(_("%(name)s's lunch break would no longer fit.", name=name))
     if not reasons:  # a rule we have no words for: show the checker's own
         reasons.extend(check.violations)
