@@ -9,7 +9,7 @@ gets an audit entry in its own transaction. A booking is its own proof: no propo
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -22,6 +22,8 @@ from booking import LOCALES, fields
 from booking.customer.forms import AddressForm
 from booking.customer.views import (
     BOOKING_ERRORS,
+    UnbookableQuote,
+    bookable_quote,
     by_week,
     cheapest_picks,
     geocoder_down_message,
@@ -40,7 +42,7 @@ from booking.services.bookings import BookingError, Contact, confirm_booking
 from booking.services.clock import now_utc
 from booking.services.emails import notify
 from booking.services.offering import Address, bookable_service, find_slots
-from booking.services.quotes import Quote, QuoteError, read_quote
+from booking.services.quotes import Quote
 from booking.validation import email_address, strip
 
 LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
@@ -152,21 +154,11 @@ def phone_booking_confirm():
     business = my_business()
     form = PhoneContactForm()
     try:
-        quote = read_quote(
-            form.quote.data or "",
-            current_app.config["SECRET_KEY"],
-            current_app.config["QUOTE_TTL_S"],
-        )
-    except QuoteError as error:
-        flash(str(BOOKING_ERRORS[error.code]), "error")
-        expired = error.expired
-        service = bookable_service(business, service_id=expired.service_id) if expired else None
-        if expired and service and expired.business_id == business.id:
-            return _slots_again(business, service, expired.address, 409)
-        return redirect(url_for("dispatch.phone_booking"))
-    service = bookable_service(business, service_id=quote.service_id)
-    if quote.business_id != business.id or service is None or quote.appointment_id is not None:
-        flash(str(BOOKING_ERRORS["quote_invalid"]), "error")
+        quote, service = bookable_quote(form.quote.data or "", business)
+    except UnbookableQuote as refused:
+        flash(str(BOOKING_ERRORS[refused.code]), "error")
+        if refused.again is not None:
+            return _slots_again(business, *refused.again, 409)
         return redirect(url_for("dispatch.phone_booking"))
     if request.form.get("confirm") != "1":
         form = PhoneContactForm(formdata=None, quote=form.quote.data)
