@@ -442,6 +442,24 @@ def _appointment_of(business: Business, day: date, appointment_id: int) -> Appoi
     return appointment
 
 
+def start_proposal(
+    business: Business, day: date, kind: ProposalKind, user: User | None
+) -> PlanProposal:
+    """A RUNNING proposal, committed so the page can show it, for a background job to fill
+    in with `propose(..., into=...)`; its base version is the day's version now."""
+    proposal = PlanProposal(
+        business_id=business.id,
+        day=day,
+        kind=kind,
+        status=ProposalStatus.RUNNING,
+        base_version=current_version(business.id, day),
+        created_by_id=user.id if user is not None else None,
+    )
+    db.session.add(proposal)
+    db.session.commit()
+    return proposal
+
+
 def propose(
     business: Business,
     day: date,
