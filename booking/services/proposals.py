@@ -392,7 +392,7 @@ def _draft_job(business: Business, draft: Draft) -> Job | None:
         location=Location(draft.lat, draft.lon),
         duration=service.duration_s,
         window=TimeWindow(draft.window_start_s, draft.window_end_s),
-        skills=frozenset([service.required_skill]) if service.required_skill else frozenset(),
+        skills=service.job_skills,
     )
 
 
