@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
 
@@ -45,8 +45,9 @@ from booking.services.dayplans import (
     lock_day,
     save_routes,
 )
+from booking.services.offering import Address, job_request
 from booking.services.travel import travel_times
-from optimizer.domain import Job, Location, Route, TimeWindow
+from optimizer.domain import Job, Route, TimeWindow
 from optimizer.schedule import RouteCheck, check_route
 
 
@@ -78,6 +79,7 @@ class Stop:
 
 # The id a plan gives the one appointment it creates (an emergency job, `Plan.draft`).
 NEW_APPOINTMENT = 0
+ADDRESS_FIELDS = tuple(f.name for f in fields(Address))
 
 
 @dataclass(frozen=True)
@@ -90,12 +92,7 @@ class Draft:
     name: str
     phone: str
     email: str
-    street: str
-    postcode: str
-    city: str
-    lat: float
-    lon: float
-    precision: str
+    address: Address
     window_start_s: int
     window_end_s: int
     base_cents: int
@@ -110,11 +107,15 @@ class Draft:
             raise ValueError("prices must not be negative")
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data.update(data.pop("address"))  # stored flat: street, postcode, ... beside the name
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Draft:
-        return cls(**data)
+        rest = dict(data)
+        address = Address(**{name: rest.pop(name) for name in ADDRESS_FIELDS})
+        return cls(address=address, **rest)
 
 
 @dataclass(frozen=True)
@@ -387,13 +388,8 @@ def _draft_job(business: Business, draft: Draft) -> Job | None:
     service = db.session.get(ServiceType, draft.service_id)
     if service is None or service.business_id != business.id or not service.active:
         return None
-    return Job(
-        id=str(NEW_APPOINTMENT),
-        location=Location(draft.lat, draft.lon),
-        duration=service.duration_s,
-        window=TimeWindow(draft.window_start_s, draft.window_end_s),
-        skills=service.job_skills,
-    )
+    window = TimeWindow(draft.window_start_s, draft.window_end_s)
+    return job_request(service, draft.address).job(str(NEW_APPOINTMENT), window)
 
 
 def _create(business: Business, day: date, draft: Draft, now: datetime) -> Appointment:
@@ -406,12 +402,12 @@ def _create(business: Business, day: date, draft: Draft, now: datetime) -> Appoi
         business_id=business.id,
         customer=customer,
         service_type_id=draft.service_id,
-        street=draft.street,
-        postcode=draft.postcode,
-        city=draft.city,
-        lat=draft.lat,
-        lon=draft.lon,
-        geo_precision=draft.precision,
+        street=draft.address.street,
+        postcode=draft.address.postcode,
+        city=draft.address.city,
+        lat=draft.address.lat,
+        lon=draft.address.lon,
+        geo_precision=draft.address.precision,
         day=day,
         window_start_s=draft.window_start_s,
         window_end_s=draft.window_end_s,
