@@ -147,6 +147,11 @@ class ServiceType(TimestampMixin, db.Model):
     def description(self, locale: str) -> str:
         return self.description_en if locale == "en" else self.description_de
 
+    @property
+    def job_skills(self) -> frozenset[str]:
+        """What a technician must be able to do for it, as the optimizer's Job takes it."""
+        return frozenset([self.required_skill]) if self.required_skill else frozenset()
+
 
 class Customer(TimestampMixin, db.Model):
     __tablename__ = "customers"

@@ -280,9 +280,8 @@ def _run(folder: Path, requests: int, technicians: int, seed: int) -> None:
         def engine_call() -> Callable[[], list[Slot]]:
             service = rng.choices(services, weights)[0]
             lat, lon = _around(rng)
-            skills = frozenset([service.required_skill]) if service.required_skill else frozenset()
             request = JobRequest(
-                Location(lat, lon), service.duration_s, skills, service.base_price_cents
+                Location(lat, lon), service.duration_s, service.job_skills, service.base_price_cents
             )
             return lambda: offer_slots(request, cached, windows, home, travel, policy)
 

@@ -5,10 +5,11 @@ which the service layer applies too: what a form accepts can always be stored.""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms import BooleanField, StringField
+from wtforms.validators import DataRequired
 
-from booking.validation import ACCESS_HINTS_MAX, email_address, phone_number, plain_text, strip
+from booking import fields
+from booking.validation import email_address, strip
 
 
 class AddressForm(FlaskForm):
@@ -17,66 +18,22 @@ class AddressForm(FlaskForm):
     class Meta:
         csrf = False
 
-    street = StringField(
-        _l("Street and house number"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please enter your street.")), Length(max=200), plain_text],
-    )
-    postcode = StringField(
-        _l("Postcode"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Please enter your postcode.")),
-            Regexp(r"^\d{5}$", message=_l("A German postcode has five digits.")),
-        ],
-    )
-    city = StringField(
-        _l("City"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please enter your city.")), Length(max=120), plain_text],
-    )
+    street = fields.street(_l("Please enter your street."))
+    postcode = fields.postcode(_l("Please enter your postcode."))
+    city = fields.city(_l("Please enter your city."))
 
 
 class ContactForm(FlaskForm):
-    quote = HiddenField(validators=[DataRequired(), Length(max=4000)])
-    name = StringField(
-        _l("Name"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Please enter your name.")),
-            Length(min=2, max=120, message=_l("Between 2 and 120 characters, please.")),
-            plain_text,
-        ],
-    )
-    phone = StringField(
-        _l("Phone"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please enter a phone number.")), phone_number],
-    )
+    quote = fields.chosen_quote()
+    name = fields.person_name(_l("Please enter your name."))
+    phone = fields.phone()
     email = StringField(
         _l("Email"),
         filters=[strip],
         validators=[DataRequired(_l("Please enter your email address.")), email_address],
     )
-    notes = TextAreaField(
-        _l("Notes"),
-        filters=[strip],
-        validators=[
-            Length(max=1000, message=_l("At most 1000 characters, please.")),
-            plain_text,
-        ],
-    )
-    access_hints = StringField(
-        _l("Access hints"),
-        filters=[strip],
-        validators=[
-            Length(
-                max=ACCESS_HINTS_MAX,
-                message=_l("At most %(max)d characters, please.", max=ACCESS_HINTS_MAX),
-            ),
-            plain_text,
-        ],
-    )
+    notes = fields.notes()
+    access_hints = fields.access_hints()
     consent = BooleanField(
         _l("I agree that my details are processed to carry out the appointment."),
         validators=[DataRequired(_l("We need your consent to book the appointment."))],
@@ -86,4 +43,4 @@ class ContactForm(FlaskForm):
 class QuoteForm(FlaskForm):
     """A chosen offer alone: moving a booked appointment asks for nothing else."""
 
-    quote = HiddenField(validators=[DataRequired(), Length(max=4000)])
+    quote = fields.chosen_quote()

@@ -303,26 +303,48 @@ def slots(code: str):
     return render_slots(business, service, found)
 
 
+class UnbookableQuote(Exception):
+    """Why a chosen quote cannot be booked: `code` (a key of BOOKING_ERRORS) and, for an
+    expired quote, `again`: the service and address to offer fresh slots for."""
+
+    def __init__(self, code: str, again: tuple[ServiceType, Address] | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.again = again
+
+
+def bookable_quote(token: str, business: Business) -> tuple[Quote, ServiceType]:
+    """The quote a booking form carries, with its service, if this business can book it.
+
+    Shared by the online and the phone booking, so both refuse the same quotes."""
+    try:
+        quote = read_quote(
+            token, current_app.config["SECRET_KEY"], current_app.config["QUOTE_TTL_S"]
+        )
+    except QuoteError as error:
+        expired = error.expired
+        service = None
+        if expired is not None and expired.business_id == business.id:
+            service = bookable_service(business, service_id=expired.service_id)
+        again = (service, expired.address) if expired and service else None
+        raise UnbookableQuote(error.code, again) from error
+    service = bookable_service(business, service_id=quote.service_id)
+    # A quote for moving an appointment books nothing new.
+    if quote.business_id != business.id or service is None or quote.appointment_id is not None:
+        raise UnbookableQuote("quote_invalid")
+    return quote, service
+
+
 def _quote_or_restart(form: ContactForm, business: Business):
     """The quote behind a form and its service, or a response that lets the customer
     choose again: fresh slots for an expired quote, the start page otherwise."""
     try:
-        quote = read_quote(
-            form.quote.data or "",
-            current_app.config["SECRET_KEY"],
-            current_app.config["QUOTE_TTL_S"],
-        )
-    except QuoteError as error:
-        flash(str(BOOKING_ERRORS[error.code]), "error")
-        expired = error.expired
-        service = bookable_service(business, service_id=expired.service_id) if expired else None
-        if expired and service:
-            return None, None, render_slots(business, service, expired.address, status=409)
-        return None, None, redirect(url_for("customer.index"))
-    service = bookable_service(business, service_id=quote.service_id)
-    # A quote for moving an appointment books nothing new.
-    if quote.business_id != business.id or service is None or quote.appointment_id is not None:
-        flash(str(BOOKING_ERRORS["quote_invalid"]), "error")
+        quote, service = bookable_quote(form.quote.data or "", business)
+    except UnbookableQuote as refused:
+        flash(str(BOOKING_ERRORS[refused.code]), "error")
+        if refused.again is not None:
+            service, address = refused.again
+            return None, None, render_slots(business, service, address, status=409)
         return None, None, redirect(url_for("customer.index"))
     return quote, service, None
 

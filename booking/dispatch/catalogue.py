@@ -22,7 +22,7 @@ from booking.extensions import db
 from booking.models import Business, ServiceType
 from booking.services import audit
 from booking.services.clock import now_utc
-from booking.services.routechecks import DayProblem, RouteGuard
+from booking.services.routechecks import DayProblem, guarded_edit
 
 
 def own_service(business: Business, service_id: int) -> ServiceType:
@@ -166,17 +166,13 @@ def service_update(service_id: int):
     touches_routes = any(
         getattr(row, k) != v for k, v in _values(form).items() if k in ROUTE_FIELDS
     )
-    guard = RouteGuard(business, now_utc()) if touches_routes else None
-    changed = _apply(form, row)
-    problems = guard.verdict() if guard else []
-    if problems:
-        db.session.rollback()
-        return _render(business, form, row, problems=problems, status=409)
-    retimed = guard.retime() if guard else 0
-    if changed:
+    edit = guarded_edit(business, now_utc(), touches_routes, lambda: _apply(form, row))
+    if edit.problems:
+        return _render(business, form, row, problems=edit.problems, status=409)
+    if edit.changed:
         audit.record(
             business.id, current_user, "service_update", f"service {row.id}",
-            changed=changed, retimed_stops=retimed,
+            changed=edit.changed, retimed_stops=edit.retimed,
         )  # fmt: skip
     db.session.commit()
     flash(_("Changes to %(name)s saved.", name=row.name_de), "info")

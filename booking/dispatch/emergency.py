@@ -7,9 +7,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Optional, Regexp
 
+from booking import fields
 from booking.dispatch import bp, my_business, requested_day
 from booking.models import Business, ServiceType
 from booking.services.addresses import AddressNotFound, locate
@@ -17,7 +18,7 @@ from booking.services.clock import hhmm, local_today, now_utc, seconds_of_day
 from booking.services.emergency import Caller, emergency_plan
 from booking.services.geocoding import GeocoderUnavailable
 from booking.services.proposals import ProposalKind, propose
-from booking.validation import email_address, phone_number, plain_text, strip
+from booking.validation import email_address, strip
 from optimizer.domain import TimeWindow
 
 H = 3600
@@ -27,32 +28,16 @@ TIME = r"^([01]\d|2[0-3]):[0-5]\d$"
 
 class EmergencyForm(FlaskForm):
     service = SelectField(_l("Service"), coerce=int)
-    name = StringField(
-        _l("Name"), filters=[strip],
-        validators=[DataRequired(_l("Please enter the name.")), Length(min=2, max=120),
-                    plain_text],
-    )
-    phone = StringField(
-        _l("Phone"), filters=[strip],
-        validators=[DataRequired(_l("Please enter a phone number.")), phone_number],
-    )
+    # WTForms' own (untranslated) message for a too short name, as this form always had
+    name = fields.person_name(_l("Please enter the name."), length_message=None)
+    phone = fields.phone()
     email = StringField(
         _l("Email (optional, for the confirmation)"), filters=[strip],
         validators=[Optional(), email_address],
     )
-    street = StringField(
-        _l("Street and house number"), filters=[strip],
-        validators=[DataRequired(_l("Please enter the street.")), Length(max=200), plain_text],
-    )
-    postcode = StringField(
-        _l("Postcode"), filters=[strip],
-        validators=[DataRequired(_l("Please enter the postcode.")),
-                    Regexp(r"^\d{5}$", message=_l("A German postcode has five digits."))],
-    )
-    city = StringField(
-        _l("City"), filters=[strip],
-        validators=[DataRequired(_l("Please enter the city.")), Length(max=120), plain_text],
-    )
+    street = fields.street(_l("Please enter the street."))
+    postcode = fields.postcode(_l("Please enter the postcode."))
+    city = fields.city(_l("Please enter the city."))
     arrive_from = StringField(
         _l("Arrival from"), filters=[strip],
         validators=[DataRequired(), Regexp(TIME, message=_l("A time like 14:30, please."))],
@@ -61,10 +46,7 @@ class EmergencyForm(FlaskForm):
         _l("Arrival until"), filters=[strip],
         validators=[DataRequired(), Regexp(TIME, message=_l("A time like 14:30, please."))],
     )
-    notes = TextAreaField(
-        _l("What is wrong"), filters=[strip],
-        validators=[Length(max=1000, message=_l("At most 1000 characters, please.")), plain_text],
-    )
+    notes = fields.notes(_l("What is wrong"))
 
 
 def _seconds(text: str) -> int:

@@ -151,6 +151,31 @@ class CheckboxListField(SelectMultipleField):
         return None
 
 
+def at_most(length: int) -> Length:
+    return Length(max=length, message=_l("At most %(max)d characters, please.", max=length))
+
+
+# --- field factories: a rule that several fields share, spelled once ------------------------
+
+
+def required(label: Any, message: Any, *validators: Any) -> StringField:
+    """A one-line field that must be filled in (`message` otherwise), then `validators`."""
+    return StringField(label, filters=[strip], validators=[DataRequired(message), *validators])
+
+
+def amount(label: Any) -> StringField:
+    return required(label, _l("Please enter an amount."), money)
+
+
+def percentage(label: Any) -> StringField:
+    return required(label, _l("Please enter a percentage."), whole_number(0, 100))
+
+
+def prose(label: Any) -> TextAreaField:
+    """A description or introduction in one language: free text, but no control characters."""
+    return TextAreaField(label, filters=[strip], validators=[at_most(2000), plain_text])
+
+
 def number(field: Field) -> int | None:
     text = (field.data or "").strip()
     return int(text) if text else None
@@ -186,15 +211,7 @@ def _address_fields(prefix: str) -> dict[str, Field]:
 
 
 class TechnicianFormBase(FlaskForm):
-    name = StringField(
-        _l("Name"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Please enter a name.")),
-            Length(max=120, message=_l("At most %(max)d characters, please.", max=120)),
-            plain_text,
-        ],
-    )
+    name = required(_l("Name"), _l("Please enter a name."), at_most(120), plain_text)
     color = StringField(
         _l("Colour"),
         filters=[strip],
@@ -368,24 +385,9 @@ def technician_form(skill_choices: Sequence[str], *, new: bool, **kwargs: Any) -
 
 
 class AbsenceForm(FlaskForm):
-    first_day = StringField(
-        _l("First day"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please enter the first day.")), iso_day],
-    )
-    last_day = StringField(
-        _l("Last day"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please enter the last day.")), iso_day],
-    )
-    reason = StringField(
-        _l("Reason"),
-        filters=[strip],
-        validators=[
-            Length(max=200, message=_l("At most %(max)d characters, please.", max=200)),
-            plain_text,
-        ],
-    )
+    first_day = required(_l("First day"), _l("Please enter the first day."), iso_day)
+    last_day = required(_l("Last day"), _l("Please enter the last day."), iso_day)
+    reason = StringField(_l("Reason"), filters=[strip], validators=[at_most(200), plain_text])
 
     def validate_last_day(self, field: Field) -> None:
         first, last = parse_day(self.first_day.data or ""), parse_day(field.data or "")
@@ -403,47 +405,17 @@ class AbsenceForm(FlaskForm):
 
 
 class ServiceForm(FlaskForm):
-    code = StringField(
-        _l("Code"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please enter a code."))],
+    code = required(_l("Code"), _l("Please enter a code."))
+    name_de = required(_l("Name (German)"), _l("Please enter a name."), Length(max=200), plain_text)
+    name_en = required(
+        _l("Name (English)"), _l("Please enter a name."), Length(max=200), plain_text
     )
-    name_de = StringField(
-        _l("Name (German)"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please enter a name.")), Length(max=200), plain_text],
+    description_de = prose(_l("Description (German)"))
+    description_en = prose(_l("Description (English)"))
+    duration_minutes = required(
+        _l("Duration (minutes)"), _l("Please enter the duration."), whole_number(5, 720)
     )
-    name_en = StringField(
-        _l("Name (English)"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please enter a name.")), Length(max=200), plain_text],
-    )
-    description_de = TextAreaField(
-        _l("Description (German)"),
-        filters=[strip],
-        validators=[
-            Length(max=2000, message=_l("At most %(max)d characters, please.", max=2000)),
-            plain_text,
-        ],
-    )
-    description_en = TextAreaField(
-        _l("Description (English)"),
-        filters=[strip],
-        validators=[
-            Length(max=2000, message=_l("At most %(max)d characters, please.", max=2000)),
-            plain_text,
-        ],
-    )
-    duration_minutes = StringField(
-        _l("Duration (minutes)"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please enter the duration.")), whole_number(5, 720)],
-    )
-    base_price = StringField(
-        _l("Base price (€)"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please enter the base price.")), money],
-    )
+    base_price = required(_l("Base price (€)"), _l("Please enter the base price."), money)
     required_skill = StringField(
         _l("Required skill"),
         filters=[strip],
@@ -486,10 +458,10 @@ class SettingsFormBase(FlaskForm):
         filters=[strip],
         validators=[DataRequired(_l("Please give at least one window."))],
     )
-    cancel_cutoff_hours = StringField(
+    cancel_cutoff_hours = required(
         _l("Online changes until (hours before the window)"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please enter a number of hours.")), whole_number(0, 720)],
+        _l("Please enter a number of hours."),
+        whole_number(0, 720),
     )
     service_radius_km = StringField(
         _l("Service radius (km)"), filters=[strip], validators=[decimal_number]
@@ -497,62 +469,18 @@ class SettingsFormBase(FlaskForm):
     service_postcodes = TextAreaField(
         _l("Postcodes served"), filters=[strip], validators=[Length(max=4000)]
     )
-    intro_de = TextAreaField(
-        _l("Introduction (German)"),
-        filters=[strip],
-        validators=[
-            Length(max=2000, message=_l("At most %(max)d characters, please.", max=2000)),
-            plain_text,
-        ],
+    intro_de = prose(_l("Introduction (German)"))
+    intro_en = prose(_l("Introduction (English)"))
+    travel_fee_free_km = required(
+        _l("Free travel radius (km)"), _l("Please enter a number."), decimal_number
     )
-    intro_en = TextAreaField(
-        _l("Introduction (English)"),
-        filters=[strip],
-        validators=[
-            Length(max=2000, message=_l("At most %(max)d characters, please.", max=2000)),
-            plain_text,
-        ],
-    )
-    travel_fee_free_km = StringField(
-        _l("Free travel radius (km)"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please enter a number.")), decimal_number],
-    )
-    travel_fee_per_km = StringField(
-        _l("Travel fee per km beyond it (€)"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please enter an amount.")), money],
-    )
-    travel_fee_max = StringField(
-        _l("Highest travel fee (€)"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please enter an amount.")), money],
-    )
-    discount_max = StringField(
-        _l("Highest combination discount (€)"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please enter an amount.")), money],
-    )
-    floor_pct = StringField(
-        _l("Lowest price (percent of the base price)"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please enter a percentage.")), whole_number(0, 100)],
-    )
-    half_day_discount_pct = StringField(
-        _l("Discount for a flexible half day (percent)"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please enter a percentage.")), whole_number(0, 100)],
-    )
-    day_discount_pct = StringField(
-        _l("Discount for a flexible whole day (percent)"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please enter a percentage.")), whole_number(0, 100)],
-    )
-    week_discount_pct = StringField(
-        _l("Discount for any day of a week (percent)"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please enter a percentage.")), whole_number(0, 100)],
-    )
+    travel_fee_per_km = amount(_l("Travel fee per km beyond it (€)"))
+    travel_fee_max = amount(_l("Highest travel fee (€)"))
+    discount_max = amount(_l("Highest combination discount (€)"))
+    floor_pct = percentage(_l("Lowest price (percent of the base price)"))
+    half_day_discount_pct = percentage(_l("Discount for a flexible half day (percent)"))
+    day_discount_pct = percentage(_l("Discount for a flexible whole day (percent)"))
+    week_discount_pct = percentage(_l("Discount for any day of a week (percent)"))
 
     def windows(self) -> list[list[int]]:
         """One "08:00-10:00" per line (or separated by commas) → [[28800, 36000], ...]."""
@@ -664,16 +592,8 @@ ROLE_NAMES = {
 
 
 class UserForm(FlaskForm):
-    email = StringField(
-        _l("Email"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please enter an email address.")), email_address],
-    )
-    name = StringField(
-        _l("Name"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please enter a name.")), Length(max=120), plain_text],
-    )
+    email = required(_l("Email"), _l("Please enter an email address."), email_address)
+    name = required(_l("Name"), _l("Please enter a name."), Length(max=120), plain_text)
     # rendered as radio buttons by the template (ROLE_NAMES); no SelectField, whose way
     # of declaring choices changes between WTForms releases
     role = StringField(

@@ -9,20 +9,21 @@ gets an audit entry in its own transaction. A booking is its own proof: no propo
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice  # WTForms 3.3: tuples are deprecated
-from wtforms.validators import DataRequired, Length
 
-from booking import LOCALES
+from booking import LOCALES, fields
 from booking.customer.forms import AddressForm
 from booking.customer.views import (
     BOOKING_ERRORS,
+    UnbookableQuote,
+    bookable_quote,
     by_week,
     cheapest_picks,
     geocoder_down_message,
@@ -41,8 +42,8 @@ from booking.services.bookings import BookingError, Contact, confirm_booking
 from booking.services.clock import now_utc
 from booking.services.emails import notify
 from booking.services.offering import Address, bookable_service, find_slots
-from booking.services.quotes import Quote, QuoteError, read_quote
-from booking.validation import ACCESS_HINTS_MAX, email_address, phone_number, plain_text, strip
+from booking.services.quotes import Quote
+from booking.validation import email_address, strip
 
 LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
 
@@ -58,41 +59,12 @@ class PhoneContactForm(FlaskForm):
     is optional (no email, no confirmation mail) and there is no consent box: the firm
     enters the data itself, so no consent time is recorded."""
 
-    quote = HiddenField(validators=[DataRequired(), Length(max=4000)])
-    name = StringField(
-        _l("Name"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Please enter the customer's name.")),
-            Length(min=2, max=120, message=_l("Between 2 and 120 characters, please.")),
-            plain_text,
-        ],
-    )
-    phone = StringField(
-        _l("Phone"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please enter a phone number.")), phone_number],
-    )
+    quote = fields.chosen_quote()
+    name = fields.person_name(_l("Please enter the customer's name."))
+    phone = fields.phone()
     email = StringField(_l("Email (optional)"), filters=[strip], validators=[email_address])
-    notes = TextAreaField(
-        _l("Notes"),
-        filters=[strip],
-        validators=[
-            Length(max=1000, message=_l("At most 1000 characters, please.")),
-            plain_text,
-        ],
-    )
-    access_hints = StringField(
-        _l("Access hints"),
-        filters=[strip],
-        validators=[
-            Length(
-                max=ACCESS_HINTS_MAX,
-                message=_l("At most %(max)d characters, please.", max=ACCESS_HINTS_MAX),
-            ),
-            plain_text,
-        ],
-    )
+    notes = fields.notes()
+    access_hints = fields.access_hints()
     language = SelectField(
         _l("Language of the emails"),
         choices=[SelectChoice(code, LANGUAGE_NAMES.get(code, code)) for code in LOCALES],
@@ -182,21 +154,11 @@ def phone_booking_confirm():
     business = my_business()
     form = PhoneContactForm()
     try:
-        quote = read_quote(
-            form.quote.data or "",
-            current_app.config["SECRET_KEY"],
-            current_app.config["QUOTE_TTL_S"],
-        )
-    except QuoteError as error:
-        flash(str(BOOKING_ERRORS[error.code]), "error")
-        expired = error.expired
-        service = bookable_service(business, service_id=expired.service_id) if expired else None
-        if expired and service and expired.business_id == business.id:
-            return _slots_again(business, service, expired.address, 409)
-        return redirect(url_for("dispatch.phone_booking"))
-    service = bookable_service(business, service_id=quote.service_id)
-    if quote.business_id != business.id or service is None or quote.appointment_id is not None:
-        flash(str(BOOKING_ERRORS["quote_invalid"]), "error")
+        quote, service = bookable_quote(form.quote.data or "", business)
+    except UnbookableQuote as refused:
+        flash(str(BOOKING_ERRORS[refused.code]), "error")
+        if refused.again is not None:
+            return _slots_again(business, *refused.again, 409)
         return redirect(url_for("dispatch.phone_booking"))
     if request.form.get("confirm") != "1":
         form = PhoneContactForm(formdata=None, quote=form.quote.data)

@@ -34,7 +34,7 @@ from booking.services import audit
 from booking.services.addresses import AddressNotFound, GeocoderUnavailable, locate
 from booking.services.clock import local_today, now_utc
 from booking.services.dayplans import lock_day
-from booking.services.routechecks import DayProblem, RouteGuard
+from booking.services.routechecks import DayProblem, RouteGuard, guarded_edit
 from booking.templating import skill_names
 
 
@@ -267,17 +267,13 @@ def technician_update(technician_id: int):
     touches_routes = any(
         getattr(row, k) != v for k, v in _values(form, row, places).items() if k not in LOOKS_ONLY
     )
-    guard = RouteGuard(business, now_utc()) if touches_routes else None
-    changed = _apply(form, row, places)
-    problems = guard.verdict() if guard else []
-    if problems:
-        db.session.rollback()
-        return _render_form(business, form, row, problems=problems, status=409)
-    retimed = guard.retime() if guard else 0
-    if changed:
+    edit = guarded_edit(business, now_utc(), touches_routes, lambda: _apply(form, row, places))
+    if edit.problems:
+        return _render_form(business, form, row, problems=edit.problems, status=409)
+    if edit.changed:
         audit.record(
             business.id, current_user, "technician_update", f"technician {row.id}",
-            changed=changed, retimed_stops=retimed,
+            changed=edit.changed, retimed_stops=edit.retimed,
         )  # fmt: skip
     db.session.commit()
     flash(_("Changes to %(name)s saved.", name=row.name), "info")

@@ -25,7 +25,7 @@ from booking.models import (
 )
 from booking.services.background import job_queue
 from booking.services.dayplans import current_version, load_days, worker_for_day
-from booking.services.proposals import Plan, ProposalKind, Stop, propose
+from booking.services.proposals import Plan, ProposalKind, Stop, propose, start_proposal
 from booking.services.travel import travel_times
 from optimizer.domain import Job
 from optimizer.insertion import best_insertion
@@ -52,17 +52,7 @@ def start_absence(
 ) -> PlanProposal:
     if technician.business_id != business.id or worker_for_day(technician, day) is None:
         raise AbsenceError("not_working")
-    proposal = PlanProposal(
-        business_id=business.id,
-        day=day,
-        kind=ProposalKind.ABSENCE,
-        status=ProposalStatus.RUNNING,
-        base_version=current_version(business.id, day),
-        created_by_id=user.id if user is not None else None,
-        message="",
-    )
-    db.session.add(proposal)
-    db.session.commit()
+    proposal = start_proposal(business, day, ProposalKind.ABSENCE, user)
     job_queue().enqueue(run_absence, proposal.id, technician.id, reason, time_limit_s)
     return proposal
 

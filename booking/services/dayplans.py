@@ -46,7 +46,7 @@ def job_for(appointment: Appointment, pinned_at: tuple[str, int] | None = None) 
         location=Location(appointment.lat, appointment.lon),
         duration=service.duration_s,
         window=TimeWindow(appointment.window_start_s, appointment.window_end_s),
-        skills=frozenset([service.required_skill]) if service.required_skill else frozenset(),
+        skills=service.job_skills,
         pinned_to=pinned_at[0] if pinned_at else None,
         pinned_position=pinned_at[1] if pinned_at else None,
     )

@@ -15,10 +15,10 @@ from datetime import date, datetime
 from booking.models import Business, ServiceType
 from booking.services.clock import local_today, seconds_of_day
 from booking.services.dayplans import load_days
-from booking.services.offering import Address, depot, pricing_policy
+from booking.services.offering import Address, depot, job_request, pricing_policy
 from booking.services.proposals import NEW_APPOINTMENT, Draft, Plan, Stop
 from booking.services.travel import travel_times
-from optimizer.domain import Job, Route, TimeWindow
+from optimizer.domain import Route, TimeWindow
 from optimizer.insertion import best_insertion
 from optimizer.pricing import travel_fee_cents
 
@@ -66,13 +66,7 @@ def emergency_plan(
             if appointment.stop is not None
         }
         routes = [_under_way(route, starts, now_s) for route in routes]
-    job = Job(
-        id=str(NEW_APPOINTMENT),
-        location=address.location,
-        duration=service.duration_s,
-        window=window,
-        skills=frozenset([service.required_skill]) if service.required_skill else frozenset(),
-    )
+    job = job_request(service, address).job(str(NEW_APPOINTMENT), window)
     insertion = best_insertion(routes, job, travel)
     if insertion is None:
         return None
@@ -87,12 +81,7 @@ def emergency_plan(
         name=caller.name,
         phone=caller.phone,
         email=caller.email,
-        street=address.street,
-        postcode=address.postcode,
-        city=address.city,
-        lat=address.lat,
-        lon=address.lon,
-        precision=address.precision,
+        address=address,
         window_start_s=window.start,
         window_end_s=window.end,
         base_cents=service.base_price_cents,

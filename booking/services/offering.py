@@ -93,8 +93,9 @@ def depot(business: Business) -> Location:
 
 
 def job_request(service: ServiceType, address: Address) -> JobRequest:
-    skills = frozenset([service.required_skill]) if service.required_skill else frozenset()
-    return JobRequest(address.location, service.duration_s, skills, service.base_price_cents)
+    return JobRequest(
+        address.location, service.duration_s, service.job_skills, service.base_price_cents
+    )
 
 
 def find_slots(

@@ -20,7 +20,7 @@ from booking.extensions import db
 from booking.models import Business, PlanProposal, ProposalStatus, User
 from booking.services.background import job_queue
 from booking.services.dayplans import DayState, current_version, load_days, lock_day, save_routes
-from booking.services.proposals import Plan, ProposalKind, Stop, propose
+from booking.services.proposals import Plan, ProposalKind, Stop, propose, start_proposal
 from booking.services.travel import travel_times
 from optimizer.planner import PlanParameters, PlanResult, plan_day
 from optimizer.schedule import check_route
@@ -127,16 +127,7 @@ def start_reoptimisation(
     business: Business, day: date, user: User | None, time_limit_s: float
 ) -> PlanProposal:
     """A proposal that is RUNNING until the background solver fills it in."""
-    proposal = PlanProposal(
-        business_id=business.id,
-        day=day,
-        kind=ProposalKind.REOPTIMISE,
-        status=ProposalStatus.RUNNING,
-        base_version=current_version(business.id, day),
-        created_by_id=user.id if user is not None else None,
-    )
-    db.session.add(proposal)
-    db.session.commit()
+    proposal = start_proposal(business, day, ProposalKind.REOPTIMISE, user)
     job_queue().enqueue(run_reoptimisation, proposal.id, time_limit_s)
     return proposal
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
 
@@ -45,9 +45,10 @@ from booking.services.dayplans import (
     lock_day,
     save_routes,
 )
+from booking.services.offering import Address, job_request
 from booking.services.problems import Problem, ProblemCode
 from booking.services.travel import travel_times
-from optimizer.domain import Job, Location, Route, TimeWindow
+from optimizer.domain import Job, Route, TimeWindow
 from optimizer.schedule import RouteCheck, check_route
 
 
@@ -79,6 +80,7 @@ class Stop:
 
 # The id a plan gives the one appointment it creates (an emergency job, `Plan.draft`).
 NEW_APPOINTMENT = 0
+ADDRESS_FIELDS = tuple(f.name for f in fields(Address))
 
 
 @dataclass(frozen=True)
@@ -91,12 +93,7 @@ class Draft:
     name: str
     phone: str
     email: str
-    street: str
-    postcode: str
-    city: str
-    lat: float
-    lon: float
-    precision: str
+    address: Address
     window_start_s: int
     window_end_s: int
     base_cents: int
@@ -111,11 +108,15 @@ class Draft:
             raise ValueError("prices must not be negative")
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data.update(data.pop("address"))  # stored flat: street, postcode, ... beside the name
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Draft:
-        return cls(**data)
+        rest = dict(data)
+        address = Address(**{name: rest.pop(name) for name in ADDRESS_FIELDS})
+        return cls(address=address, **rest)
 
 
 @dataclass(frozen=True)
@@ -391,13 +392,8 @@ def _draft_job(business: Business, draft: Draft) -> Job | None:
     service = db.session.get(ServiceType, draft.service_id)
     if service is None or service.business_id != business.id or not service.active:
         return None
-    return Job(
-        id=str(NEW_APPOINTMENT),
-        location=Location(draft.lat, draft.lon),
-        duration=service.duration_s,
-        window=TimeWindow(draft.window_start_s, draft.window_end_s),
-        skills=frozenset([service.required_skill]) if service.required_skill else frozenset(),
-    )
+    window = TimeWindow(draft.window_start_s, draft.window_end_s)
+    return job_request(service, draft.address).job(str(NEW_APPOINTMENT), window)
 
 
 def _create(business: Business, day: date, draft: Draft, now: datetime) -> Appointment:
@@ -410,12 +406,12 @@ def _create(business: Business, day: date, draft: Draft, now: datetime) -> Appoi
         business_id=business.id,
         customer=customer,
         service_type_id=draft.service_id,
-        street=draft.street,
-        postcode=draft.postcode,
-        city=draft.city,
-        lat=draft.lat,
-        lon=draft.lon,
-        geo_precision=draft.precision,
+        street=draft.address.street,
+        postcode=draft.address.postcode,
+        city=draft.address.city,
+        lat=draft.address.lat,
+        lon=draft.address.lon,
+        geo_precision=draft.address.precision,
         day=day,
         window_start_s=draft.window_start_s,
         window_end_s=draft.window_end_s,
@@ -444,6 +440,24 @@ def _appointment_of(business: Business, day: date, appointment_id: int) -> Appoi
     if appointment is None or appointment.business_id != business.id or appointment.day != day:
         return None
     return appointment
+
+
+def start_proposal(
+    business: Business, day: date, kind: ProposalKind, user: User | None
+) -> PlanProposal:
+    """A RUNNING proposal, committed so the page can show it, for a background job to fill
+    in with `propose(..., into=...)`; its base version is the day's version now."""
+    proposal = PlanProposal(
+        business_id=business.id,
+        day=day,
+        kind=kind,
+        status=ProposalStatus.RUNNING,
+        base_version=current_version(business.id, day),
+        created_by_id=user.id if user is not None else None,
+    )
+    db.session.add(proposal)
+    db.session.commit()
+    return proposal
 
 
 def propose(

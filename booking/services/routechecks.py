@@ -15,6 +15,7 @@ order and pins; only their planned times are updated to the new timing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -174,3 +175,26 @@ class RouteGuard:
                         stop.planned_arrival_s, stop.planned_start_s, stop.planned_end_s = timing
                         changed += 1
         return changed
+
+
+@dataclass(frozen=True)
+class GuardedEdit:
+    """What `guarded_edit` did: the changed field names, or the problems that refused it."""
+
+    changed: list[str]
+    problems: list[DayProblem]
+    retimed: int  # stops whose planned times moved
+
+
+def guarded_edit(
+    business: Business, now: datetime, touches_routes: bool, apply: Callable[[], list[str]]
+) -> GuardedEdit:
+    """Run `apply` (it changes the rows, returns what it changed) under a RouteGuard when
+    the edit touches the routes. A refused edit is rolled back; nothing is committed."""
+    guard = RouteGuard(business, now) if touches_routes else None
+    changed = apply()
+    problems = guard.verdict() if guard else []
+    if problems:
+        db.session.rollback()
+        return GuardedEdit(changed, problems, 0)
+    return GuardedEdit(changed, [], guard.retime() if guard else 0)

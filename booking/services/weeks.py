@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -35,10 +36,11 @@ class CellState(enum.StrEnum):
     ABSENT = "absent"  # ill, on holiday: a TechnicianAbsence covers the day
 
 
-@dataclass(frozen=True)
-class WeekCell:
+@dataclass(frozen=True, kw_only=True)
+class Load:
+    """Work and capacity: of one technician's day, of a day's team, of a whole week."""
+
     day: date
-    state: CellState
     jobs: int
     service_s: int
     travel_s: int
@@ -47,6 +49,28 @@ class WeekCell:
     @property
     def utilisation_pct(self) -> int | None:
         return utilisation_pct(self.service_s, self.travel_s, self.available_s)
+
+
+@dataclass(frozen=True, kw_only=True)
+class WeekCell(Load):
+    state: CellState
+
+
+@dataclass(frozen=True, kw_only=True)
+class DayTotal(Load):
+    unplaced: int
+
+
+def summed(day: date, loads: Sequence[Load], unplaced: int = 0) -> DayTotal:
+    """Several loads as one, dated `day`."""
+    return DayTotal(
+        day=day,
+        jobs=sum(load.jobs for load in loads),
+        service_s=sum(load.service_s for load in loads),
+        travel_s=sum(load.travel_s for load in loads),
+        available_s=sum(load.available_s for load in loads),
+        unplaced=unplaced,
+    )
 
 
 @dataclass(frozen=True)
@@ -57,28 +81,7 @@ class WeekRow:
     @property
     def total(self) -> DayTotal:
         """The technician's whole week (its `day` is the Monday)."""
-        return DayTotal(
-            day=self.cells[0].day,
-            jobs=sum(c.jobs for c in self.cells),
-            service_s=sum(c.service_s for c in self.cells),
-            travel_s=sum(c.travel_s for c in self.cells),
-            available_s=sum(c.available_s for c in self.cells),
-            unplaced=0,
-        )
-
-
-@dataclass(frozen=True)
-class DayTotal:
-    day: date
-    jobs: int
-    service_s: int
-    travel_s: int
-    available_s: int
-    unplaced: int
-
-    @property
-    def utilisation_pct(self) -> int | None:
-        return utilisation_pct(self.service_s, self.travel_s, self.available_s)
+        return summed(self.cells[0].day, self.cells)
 
 
 @dataclass(frozen=True)
@@ -91,14 +94,7 @@ class WeekBoard:
     @property
     def total(self) -> DayTotal:
         """The whole week as one (its `day` is the Monday)."""
-        return DayTotal(
-            day=self.monday,
-            jobs=sum(t.jobs for t in self.totals),
-            service_s=sum(t.service_s for t in self.totals),
-            travel_s=sum(t.travel_s for t in self.totals),
-            available_s=sum(t.available_s for t in self.totals),
-            unplaced=sum(t.unplaced for t in self.totals),
-        )
+        return summed(self.monday, self.totals, sum(t.unplaced for t in self.totals))
 
 
 def week_board(business: Business, monday: date) -> WeekBoard:
@@ -146,14 +142,7 @@ def week_board(business: Business, monday: date) -> WeekBoard:
         cells = tuple(_cell(technician, day, stops.get((day, technician.id), [])) for day in days)
         week_rows.append(WeekRow(technician, cells))
     totals = tuple(
-        DayTotal(
-            day=day,
-            jobs=sum(row.cells[n].jobs for row in week_rows),
-            service_s=sum(row.cells[n].service_s for row in week_rows),
-            travel_s=sum(row.cells[n].travel_s for row in week_rows),
-            available_s=sum(row.cells[n].available_s for row in week_rows),
-            unplaced=unplaced.get(day, 0),
-        )
+        summed(day, [row.cells[n] for row in week_rows], unplaced.get(day, 0))
         for n, day in enumerate(days)
     )
     return WeekBoard(monday, days, tuple(week_rows), totals)

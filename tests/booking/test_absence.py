@@ -32,6 +32,7 @@ from booking.services.quotes import Quote
 from booking.services.travel import travel_times
 from optimizer.domain import Route
 from optimizer.schedule import check_route
+from tests.booking.mailbox import mails, text_of
 from tests.booking.test_dispatch import (
     EAST_1,
     WEST_1,
@@ -41,7 +42,6 @@ from tests.booking.test_dispatch import (
     login,
     stops_and_version,
 )
-from tests.booking.test_emails import mails, outbox, text_of  # noqa: F401 (fixture)
 from tests.factories import TUESDAY, make_business, make_user, service
 
 H = 3600
@@ -98,7 +98,7 @@ def stops_of(business: Business, name: str) -> list[int]:
 
 
 def test_an_ill_technicians_jobs_go_to_the_colleague_after_the_preview(
-    app: Flask, client: FlaskClient, outbox: Path  # noqa: F811
+    app: Flask, client: FlaskClient, outbox: Path
 ) -> None:
     """Anna has two taps on Tuesday (8-10 west, 10-12 east), Gerd none. Anna falls ill:
     the preview lists both customers moving to Gerd and changes nothing; applied, Gerd
@@ -140,7 +140,7 @@ def test_an_ill_technicians_jobs_go_to_the_colleague_after_the_preview(
 
 
 def test_a_job_that_fits_nowhere_is_unplaced_and_its_customer_rebooks(
-    app: Flask, client: FlaskClient, outbox: Path  # noqa: F811
+    app: Flask, client: FlaskClient, outbox: Path
 ) -> None:
     """Both technicians have a 7-hour bathroom day from 08:00 (shift 08:00-16:30): one
     cannot take the other's. Gerd falls ill: his job is shown as no longer planned, and

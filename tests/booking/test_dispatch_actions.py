@@ -7,11 +7,8 @@ at the depot at 08:00, 30 km/h and a road factor of 1.3 on the straight line.
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from html import unescape
 from pathlib import Path
 
@@ -30,9 +27,9 @@ from booking.models import (
 )
 from booking.services.clock import now_utc
 from booking.services.invariants import broken_promises
-from booking.services.mail import init_mailer
 from booking.services.offering import find_slots
 from booking.services.quotes import read_quote
+from tests.booking.mailbox import mails
 from tests.booking.pages import ADDRESS, quotes_on, slot_quotes
 from tests.booking.test_dispatch import (
     ALL_DAY,
@@ -57,24 +54,6 @@ STALE = (
     "Der Tag hat sich geändert, nachdem dies berechnet wurde; nichts wurde übernommen. "
     "Bitte neu berechnen."
 )
-
-
-@pytest.fixture
-def outbox(app: Flask, tmp_path: Path) -> Path:
-    """A fresh outbox folder for this test's mails (MAILER=outbox)."""
-    folder = tmp_path / "outbox"
-    app.config.update(MAILER="outbox", MAIL_OUTBOX=str(folder))
-    init_mailer(app)
-    return folder
-
-
-def mails(folder: Path) -> list[EmailMessage]:
-    if not folder.exists():
-        return []
-    return [
-        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
-        for path in sorted(folder.glob("*.eml"))
-    ]
 
 
 def placing(appointment: Appointment) -> tuple[str, int, bool] | None:

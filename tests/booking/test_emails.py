@@ -40,6 +40,7 @@ from booking.services.mail import (
     init_mailer,
     send_mail,
 )
+from tests.booking.mailbox import mails, text_of
 from tests.booking.pages import book, count, slot_quotes
 from tests.factories import make_business
 
@@ -48,31 +49,6 @@ BERLIN = "Europe/Berlin"
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def outbox(app: Flask, tmp_path: Path) -> Path:
-    """A fresh outbox folder for this test's mails (the default mailer, MAILER=outbox)."""
-    folder = tmp_path / "outbox"
-    app.config.update(MAILER="outbox", MAIL_OUTBOX=str(folder))
-    init_mailer(app)
-    return folder
-
-
-def mails(folder: Path) -> list[EmailMessage]:
-    """Every message in the outbox, oldest first (the file names sort by time)."""
-    if not folder.exists():
-        return []
-    return [
-        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
-        for path in sorted(folder.glob("*.eml"))
-    ]
-
-
-def text_of(message: EmailMessage) -> str:
-    body = message.get_body(("plain",))
-    assert body is not None
-    return body.get_content()
 
 
 def calendar_of(message: EmailMessage) -> tuple[Calendar, Any]:

@@ -20,9 +20,9 @@ from booking.models import (
     RouteStop,
 )
 from booking.services.invariants import broken_promises
+from tests.booking.mailbox import mails, text_of
 from tests.booking.test_absence import put, stops_of
 from tests.booking.test_dispatch import EAST_1, WEST_1, confirm, login, stops_and_version
-from tests.booking.test_emails import mails, outbox, text_of  # noqa: F401 (fixture)
 from tests.factories import TUESDAY, make_business, make_user, service
 
 H = 3600
@@ -56,7 +56,7 @@ def two_taps_for_anna(app: Flask):
 
 
 def test_an_emergency_rides_along_with_the_nearest_route_and_is_applied(
-    app: Flask, client: FlaskClient, outbox: Path  # noqa: F811
+    app: Flask, client: FlaskClient, outbox: Path
 ) -> None:
     """A burst pipe on Anna's way from west to east, to be reached 09:00-11:00 on Tuesday:
     the cheapest place is between her two jobs (about 0.3 km extra; Gerd would drive
