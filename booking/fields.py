@@ -25,13 +25,13 @@ def chosen_quote() -> HiddenField:
     return HiddenField(validators=[DataRequired(), Length(max=4000)])
 
 
-def person_name(required: Any, length_message: Any = NAME_LENGTH_MESSAGE) -> StringField:
+def person_name(required: Any) -> StringField:
     return StringField(
         _l("Name"),
         filters=[strip],
         validators=[
             DataRequired(required),
-            Length(min=2, max=120, message=length_message),
+            Length(min=2, max=120, message=NAME_LENGTH_MESSAGE),
             plain_text,
         ],
     )

@@ -28,8 +28,7 @@ TIME = r"^([01]\d|2[0-3]):[0-5]\d$"
 
 class EmergencyForm(FlaskForm):
     service = SelectField(_l("Service"), coerce=int)
-    # WTForms' own (untranslated) message for a too short name, as this form always had
-    name = fields.person_name(_l("Please enter the name."), length_message=None)
+    name = fields.person_name(_l("Please enter the name."))
     phone = fields.phone()
     email = StringField(
         _l("Email (optional, for the confirmation)"), filters=[strip],
