@@ -32,5 +32,5 @@ def sheet(token: str):
     return render_template("routesheet/sheet.html", business=business, entry=entry, day=link.day)
 
 
-# More views on `bp`: the PDF; imported last because they import bp.
-from booking.routesheet import pdf  # noqa: E402,F401
+# More views on `bp`: the PDF and the calendar feed; imported last because they import bp.
+from booking.routesheet import feed, pdf  # noqa: E402,F401
