@@ -30,3 +30,7 @@ def sheet(token: str):
     if entry is None:  # deactivated since the link was sent, with nothing planned that day
         abort(404)
     return render_template("routesheet/sheet.html", business=business, entry=entry, day=link.day)
+
+
+# More views on `bp`: the PDF and the calendar feed; imported last because they import bp.
+from booking.routesheet import feed, pdf  # noqa: E402,F401
