@@ -10,7 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -76,8 +87,8 @@ def open_sheet(token: str) -> OpenSheet:
     return OpenSheet(link, technician, business)
 
 
-def invalid_link():
-    return render_template("routesheet/invalid.html", business=None), 404
+def invalid_link() -> Response:
+    return make_response(render_template("routesheet/invalid.html", business=None), 404)
 
 
 @bp.get("/<token>")
