@@ -113,7 +113,7 @@ def on_the_way_email(
 
 
 def notify_on_the_way(appointment: Appointment, arrival_s: int, now: datetime) -> bool:
-    """Email and text the customer; whether anything went out. Never raises."""
+    """Email and text the customer; whether the email went out. Never raises."""
     sent = False
     try:
         business = db.session.get(Business, appointment.business_id)
