@@ -86,6 +86,8 @@ def config_from_env(instance_path: str) -> dict[str, Any]:
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
         "SMTP_STARTTLS": _flag("SMTP_STARTTLS", default=True),
         "SMTP_TIMEOUT_S": float(os.environ.get("SMTP_TIMEOUT_S", "10")),
+        # Text messages ("technician on the way"): "none" logs that one was skipped
+        "SMS_GATEWAY": os.environ.get("SMS_GATEWAY", "none"),
         # The dispatcher map's background; empty: no tiles, the routes alone (offline)
         "MAP_TILE_URL": os.environ.get(
             "MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"

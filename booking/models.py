@@ -112,6 +112,9 @@ class Technician(TimestampMixin, db.Model):
     lunch_latest_s: Mapped[int | None]
     lunch_duration_s: Mapped[int | None]
     active: Mapped[bool] = mapped_column(default=True)
+    # Part of every signed route-sheet link: raising it (a dispatcher revokes the links)
+    # makes all links signed before invalid, without a table of issued links.
+    sheet_key: Mapped[int] = mapped_column(default=0, server_default="0")
 
     business: Mapped[Business] = relationship(back_populates="technicians")
     absences: Mapped[list[TechnicianAbsence]] = relationship(
@@ -233,6 +236,14 @@ class Appointment(TimestampMixin, db.Model):
     source: Mapped[str] = mapped_column(
         String(16), default=AppointmentSource.ONLINE, server_default="online"
     )
+
+    # What the technician reported from the route sheet (booking.services.progress
+    # .Progress). Kept here, not on RouteStop: stops are re-created whenever a plan is saved.
+    progress: Mapped[str] = mapped_column(String(16), default="planned", server_default="planned")
+    on_the_way_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # when the technician left: the job done, or the customer not at home
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     customer: Mapped[Customer] = relationship()
     service: Mapped[ServiceType] = relationship()

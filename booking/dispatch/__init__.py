@@ -55,6 +55,7 @@ from booking.dispatch import (  # noqa: E402,F401
     phone,
     proposals,
     settings,
+    sheet_links,
     sheets_pdf,
     technicians,
     users,

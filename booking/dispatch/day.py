@@ -40,7 +40,9 @@ def day():
     secret = current_app.config["SECRET_KEY"]
     board = day_board(business, shown)
     sheets = {
-        entry.technician.id: sign_sheet(SheetLink(entry.technician.id, shown), secret)
+        entry.technician.id: sign_sheet(
+            SheetLink(entry.technician.id, shown, entry.technician.sheet_key), secret
+        )
         for entry in board
     }
     figures = day_figures(business, shown, board)

@@ -9,15 +9,17 @@ from booking.extensions import db
 from booking.models import Business, Technician
 from booking.routesheet import bp
 from booking.services.clock import now_utc
-from booking.services.feed_tokens import read_feed, sign_feed
+from booking.services.feed_tokens import FeedLink, read_feed, sign_feed
 from booking.services.technician_feed import feed_days, feed_stops, technician_feed
 
 
 @bp.get("/feed/<token>.ics")
 def feed(token: str):
-    technician_id = read_feed(token, current_app.config["SECRET_KEY"])
-    technician = db.session.get(Technician, technician_id) if technician_id else None
-    if technician is None or not technician.active:
+    link = read_feed(token, current_app.config["SECRET_KEY"])
+    technician = db.session.get(Technician, link.technician_id) if link else None
+    if link is None or technician is None or not technician.active:
+        abort(404)
+    if technician.sheet_key != link.key:  # revoked with the route-sheet links
         abort(404)
     business = db.session.get(Business, technician.business_id)
     assert business is not None
@@ -33,8 +35,10 @@ def feed(token: str):
 
 
 @bp.app_template_global()
-def feed_links(technician_id: int) -> dict[str, str]:
+def feed_links(technician: Technician) -> dict[str, str]:
     """The technician's feed as an https link and as webcal:// (opens the calendar app)."""
-    token = sign_feed(technician_id, current_app.config["SECRET_KEY"])
+    token = sign_feed(
+        FeedLink(technician.id, technician.sheet_key), current_app.config["SECRET_KEY"]
+    )
     https = url_for("routesheet.feed", token=token, _external=True)
     return {"https": https, "webcal": "webcal://" + https.split("://", 1)[1]}

@@ -6,15 +6,13 @@ import re
 import unicodedata
 from datetime import date
 
-from flask import Response, abort, current_app
+from flask import Response, abort
 from flask_babel import get_locale
 
-from booking.extensions import db
-from booking.models import Business, Technician
-from booking.routesheet import bp
+from booking.models import Business
+from booking.routesheet import bp, invalid_link, open_sheet
 from booking.services.boards import TechnicianDay, day_board
 from booking.services.sheet_pdf import sheet_data, sheet_pdf
-from booking.services.sheets import read_sheet
 
 
 def pdf_filename(day: date, name: str | None = None) -> str:
@@ -37,23 +35,14 @@ def pdf_response(body: bytes, filename: str) -> Response:
 
 
 def _sheet_entry(token: str) -> tuple[Business, TechnicianDay, date]:
-    """The board entry a route-sheet token opens, or 404 (same checks as the sheet page)."""
-    link = read_sheet(
-        token,
-        current_app.config["SECRET_KEY"],
-        current_app.config["SHEET_LINK_TTL_DAYS"] * 86400,
-    )
-    technician = db.session.get(Technician, link.technician_id) if link else None
-    if link is None or technician is None:
-        abort(404)
-    business = db.session.get(Business, technician.business_id)
-    assert business is not None
-    entry = next(
-        (e for e in day_board(business, link.day) if e.technician.id == technician.id), None
-    )
+    """The board entry a route-sheet token opens, or 404: the page's own checks, revocation
+    included."""
+    opened = open_sheet(token)
+    business, technician, day = opened.business, opened.technician, opened.link.day
+    entry = next((e for e in day_board(business, day) if e.technician.id == technician.id), None)
     if entry is None:
-        abort(404)
-    return business, entry, link.day
+        abort(invalid_link())
+    return business, entry, day
 
 
 @bp.get("/<token>.pdf")

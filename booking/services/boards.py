@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
@@ -17,8 +17,11 @@ from booking.models import (
     RouteStop,
     Technician,
 )
+from booking.services.clock import local_today, now_utc, seconds_of_day
 from booking.services.dayplans import load_days
+from booking.services.eta import StopEta, forecast
 from booking.services.problems import Problem
+from booking.services.progress import stop_progress
 from booking.services.timeline import Timeline, build_timeline
 from booking.services.travel import travel_times
 from optimizer.domain import Technician as Worker
@@ -42,6 +45,9 @@ class TechnicianDay:
     # Appointment ids of stops whose promise the re-check says will not be kept: the start
     # lies outside every window, or the technician does not work this day at all.
     at_risk: frozenset[int] = frozenset()
+    # Reported and expected times per appointment id (booking.services.eta), from the
+    # technician's progress reports; the at-risk stops include those expected to be late.
+    eta: dict[int, StopEta] = field(default_factory=dict)
 
     @property
     def utilisation_pct(self) -> int | None:
@@ -79,6 +85,9 @@ def day_board(business: Business, day: date) -> list[TechnicianDay]:
     state = load_days(business, [day])[0]
     routes = {route.technician.id: route for route in state.routes.routes}
     travel = travel_times()
+    now = now_utc()
+    # Overdue expected events are pushed to "now" only on the day itself.
+    now_s = seconds_of_day(business, now) if local_today(business, now) == day else None
     board = []
     for row in business.technicians:
         own = [s for s in stops if s.technician_id == row.id]
@@ -106,6 +115,18 @@ def day_board(business: Business, day: date) -> list[TechnicianDay]:
         pinned = {s.appointment.job_id for s in own if s.pinned}
         timeline = build_timeline(schedule, travel, pinned)
         late = {s.job_id for s in timeline.segments if s.late}
+        expected = forecast(
+            route,
+            schedule,
+            {s.appointment.job_id: stop_progress(business, s.appointment) for s in own},
+            now_s,
+            travel,
+        ).by_job()
+        # A finished stop is history: the plan's verdict on it no longer matters; a stop
+        # expected to start after its window (from the reports so far) is at risk.
+        late = {job for job in late if not expected[job].state.finished} | {
+            job for job, e in expected.items() if e.misses_window
+        }
         board.append(
             TechnicianDay(
                 technician=row,
@@ -122,6 +143,7 @@ def day_board(business: Business, day: date) -> list[TechnicianDay]:
                 service_s=sum(v.end - v.start for v in schedule.visits),
                 available_s=available_seconds(route.technician),
                 at_risk=frozenset(s.appointment_id for s in own if s.appointment.job_id in late),
+                eta={s.appointment_id: expected[s.appointment.job_id] for s in own},
             )
         )
     return board
@@ -141,8 +163,7 @@ class DayFigures:
     unplaced: list[Appointment]  # promises of the day in no route
     at_risk: list[RouteStop]  # stops whose promise the re-check says will not be kept
     approximate: int  # stops at an address located only to the street or postcode
-    # Issue 7 (progress reports from the technicians) fills this: the share of stops whose
-    # reported start lay in the window. Until then there is no actual figure to show.
+    # The share of reported arrivals that lay by the end of their window (None: no reports)
     on_time_actual_pct: int | None = None
 
     @property
@@ -178,4 +199,18 @@ def day_figures(business: Business, day: date, board: list[TechnicianDay]) -> Da
         unplaced=list(unplaced),
         at_risk=at_risk,
         approximate=sum(1 for s in stops if s.appointment.geo_precision != "house"),
+        on_time_actual_pct=on_time_actual_pct(business, [s.appointment for s in stops]),
     )
+
+
+def on_time_actual_pct(business: Business, appointments: list[Appointment]) -> int | None:
+    """The share of reported arrivals that kept the promise, in whole percent; None before
+    the first report. Arriving early keeps it (the technician waits for the window)."""
+    arrivals = [
+        (seconds_of_day(business, a.arrived_at), a.window_end_s)
+        for a in appointments
+        if a.arrived_at is not None
+    ]
+    if not arrivals:
+        return None
+    return round(100 * sum(1 for at, end in arrivals if at <= end) / len(arrivals))

@@ -1,9 +1,11 @@
 """Signed links to a technician's calendar feed: subscribed once on the phone, so they do
-not expire. The token names only the technician; everything else is read fresh on every
-fetch. Kept in one place so a revocation check (a key version per technician) can be added
-here without touching the routes."""
+not expire. The token names the technician and their sheet key: revoking the technician's
+route-sheet links (a lost phone) raises the key and ends the feed links too. Everything
+else is read fresh on every fetch."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -11,17 +13,24 @@ from itsdangerous import BadSignature, URLSafeSerializer
 _SALT = "kombitermin.feed.v1"
 
 
-def sign_feed(technician_id: int, secret_key: str) -> str:
-    return URLSafeSerializer(secret_key, salt=_SALT).dumps({"t": technician_id})
+@dataclass(frozen=True, slots=True)
+class FeedLink:
+    technician_id: int
+    key: int = 0  # Technician.sheet_key when it was signed
 
 
-def read_feed(token: str, secret_key: str) -> int | None:
-    """The technician's id behind a token, or None when it is tampered with or malformed."""
+def sign_feed(link: FeedLink, secret_key: str) -> str:
+    return URLSafeSerializer(secret_key, salt=_SALT).dumps({"t": link.technician_id, "k": link.key})
+
+
+def read_feed(token: str, secret_key: str) -> FeedLink | None:
+    """The link behind a token, or None when it is tampered with or malformed."""
     try:
         payload = URLSafeSerializer(secret_key, salt=_SALT).loads(token)
-        technician_id = payload["t"]
-    except (BadSignature, KeyError, TypeError, ValueError):
+        technician_id, key = payload["t"], payload.get("k", 0)
+    except (BadSignature, KeyError, TypeError, ValueError, AttributeError):
         return None
-    if not isinstance(technician_id, int) or isinstance(technician_id, bool):
-        return None
-    return technician_id
+    for number in (technician_id, key):
+        if not isinstance(number, int) or isinstance(number, bool):
+            return None
+    return FeedLink(technician_id, key)

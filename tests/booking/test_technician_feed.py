@@ -18,7 +18,7 @@ from booking.extensions import db
 from booking.models import Appointment, Business, RouteStop, Technician
 from booking.services.calendar_file import appointment_uid
 from booking.services.clock import local_datetime, now_utc
-from booking.services.feed_tokens import read_feed, sign_feed
+from booking.services.feed_tokens import FeedLink, read_feed, sign_feed
 from booking.services.sheets import SheetLink, sign_sheet
 from booking.services.technician_feed import feed_days
 from tests.booking.test_sheet_pdf import BREITER_WEG, KNOCHENHAUER, book
@@ -28,7 +28,8 @@ H = 3600
 
 
 def feed_url(technician: Technician) -> str:
-    return f"/sheets/feed/{sign_feed(technician.id, current_app.config['SECRET_KEY'])}.ics"
+    link = FeedLink(technician.id, technician.sheet_key)
+    return f"/sheets/feed/{sign_feed(link, current_app.config['SECRET_KEY'])}.ics"
 
 
 def fetch(client: FlaskClient, technician: Technician) -> tuple[Calendar, list[Event]]:
@@ -61,8 +62,8 @@ def uids(events: list[Event]) -> list[str]:
 def test_a_feed_token_names_the_technician_and_nothing_else_opens(app) -> None:
     """Signed and read back: the id. Tampered, another key, a route-sheet token (other
     salt) or garbage: None."""
-    token = sign_feed(7, "key")
-    assert read_feed(token, "key") == 7
+    token = sign_feed(FeedLink(7, 2), "key")
+    assert read_feed(token, "key") == FeedLink(7, 2)
     assert read_feed(token[:-2] + ("AA" if not token.endswith("AA") else "BB"), "key") is None
     assert read_feed(token, "other-key") is None
     assert read_feed(sign_sheet(SheetLink(7, TUESDAY), "key"), "key") is None
@@ -176,23 +177,30 @@ def test_the_sheet_page_offers_the_subscription(client: FlaskClient) -> None:
     assert client.get(feed_url(gerd)).status_code == 200
 
 
-@pytest.mark.parametrize("kind", ["tampered", "sheet-token", "garbage", "unknown", "inactive"])
+@pytest.mark.parametrize(
+    "kind", ["tampered", "sheet-token", "garbage", "unknown", "inactive", "revoked"]
+)
 def test_a_bad_feed_link_is_not_found(client: FlaskClient, kind: str) -> None:
-    """A changed signature, a route-sheet token, garbage, a technician who does not exist
-    and one who has been deactivated: 404."""
+    """A changed signature, a route-sheet token, garbage, a technician who does not exist,
+    one who has been deactivated, and a link from before the technician's links were
+    revoked (their sheet key raised): 404."""
     business: Business = make_business()
     anna = business.technicians[0]
     secret = current_app.config["SECRET_KEY"]
-    good = sign_feed(anna.id, secret)
+    good = sign_feed(FeedLink(anna.id), secret)
     assert client.get(f"/sheets/feed/{good}.ics").status_code == 200
     if kind == "inactive":
         anna.active = False
+        db.session.commit()
+    if kind == "revoked":
+        anna.sheet_key += 1
         db.session.commit()
     token = {
         "tampered": good[:-3] + ("AAA" if not good.endswith("AAA") else "BBB"),
         "sheet-token": sign_sheet(SheetLink(anna.id, TUESDAY), secret),
         "garbage": "not-a-token",
-        "unknown": sign_feed(max(t.id for t in business.technicians) + 1000, secret),
+        "unknown": sign_feed(FeedLink(max(t.id for t in business.technicians) + 1000), secret),
         "inactive": good,
+        "revoked": good,
     }[kind]
     assert client.get(f"/sheets/feed/{token}.ics").status_code == 404

@@ -1,0 +1,131 @@
+"""A technician works through the route sheet on a phone: in a real browser, CSRF on.
+
+Debian's chromium (/usr/bin/chromium, headless) driven by Playwright for Python, against
+the app on a real HTTP server, at 390×844 (a phone). Anna's day: Wilma West (Westring 1,
+window 08-10, 841 s from the depot) then Walter West (Westring 9, 41 s further, window
+10-12). She taps "Angekommen" and "Erledigt" at Wilma's; Walter's expected arrival moves
+from the planned 09:14 to 09:40. Screenshot: test-artifacts/browser/route-sheet-phone.png.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask_migrate import upgrade
+from werkzeug.serving import make_server
+
+from booking.extensions import db
+from booking.services.sheets import SheetLink, sign_sheet
+from tests.booking.test_dispatch import WEST_1, WEST_2, confirm
+from tests.browser.test_booking_in_a_browser import ARTIFACTS, CHROMIUM
+from tests.conftest import NOW, make_app
+from tests.factories import TUESDAY, make_business
+
+H = 3600
+sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is missing")
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no chromium at {CHROMIUM}")
+
+
+class Clock:
+    """The app's NOW, moved by the test while the server runs."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+
+@pytest.fixture
+def served(tmp_path: Path, geodata_dir: Path) -> Iterator[tuple[str, str, Clock, list[int]]]:
+    """The app on a real HTTP server: (base URL, Anna's sheet token, clock, [Wilma's id,
+    Walter's id]), booked on Monday."""
+    clock = Clock(NOW)
+    config: dict[str, object] = {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'sheet.db'}",
+        "SECRET_KEY": "browser-test-secret",
+        "WTF_CSRF_ENABLED": True,
+        "GEOCODER": "postcode",
+        "GEODATA_DIR": str(geodata_dir),
+        "RATELIMIT_ENABLED": False,
+        "SOLVER_TIME_LIMIT_S": 1.0,
+        "MAILER": "outbox",
+        "MAIL_OUTBOX": str(tmp_path / "outbox"),
+        "NOW": clock,
+        "SERVER_NAME": None,
+        "_instance_path": str(tmp_path / "instance"),
+    }
+    app: Flask = make_app(config)
+    with app.app_context():
+        upgrade()
+        business = make_business()
+        wilma = confirm(business, "tap", WEST_1, "Wilma West")
+        walter = confirm(business, "tap", WEST_2, "Walter West", 10 * H)
+        anna = business.technicians[0]
+        token = sign_sheet(SheetLink(anna.id, TUESDAY, anna.sheet_key), "browser-test-secret")
+        ids = [wilma.id, walter.id]
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", token, clock, ids
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def phone() -> Iterator[object]:
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
+        )
+        context = browser.new_context(
+            viewport={"width": 390, "height": 844},
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+            locale="de-DE",
+        )
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+            browser.close()
+
+
+def test_a_technician_reports_progress_from_the_phone(served, phone) -> None:
+    """Arrived at 08:30 and done at 09:40 at Wilma's: Walter's expected arrival goes from
+    09:14 (planned) to 09:30 and then to 09:40 (09:40 + 41 s)."""
+    base, token, clock, (wilma, walter) = served
+    page = phone
+    clock.moment = datetime(2026, 11, 24, 7, 30, tzinfo=UTC)  # Tuesday 08:30 in Magdeburg
+    page.goto(f"{base}/sheets/{token}")  # type: ignore[attr-defined]
+    walter_eta = page.locator(f"#stop-{walter} .eta")  # type: ignore[attr-defined]
+    assert walter_eta.inner_text() == "voraussichtlich 09:14"
+
+    page.locator(f"#stop-{wilma} button", has_text="Angekommen").tap()  # type: ignore[attr-defined]
+    page.wait_for_selector(".flash.success")  # type: ignore[attr-defined]
+    assert "angekommen 08:30" in page.locator(f"#stop-{wilma} .progress").inner_text()  # type: ignore[attr-defined]
+    assert walter_eta.inner_text() == "voraussichtlich 09:30"
+
+    clock.moment = datetime(2026, 11, 24, 8, 40, tzinfo=UTC)  # 09:40
+    page.locator(f"#stop-{wilma} button", has_text="Erledigt").tap()  # type: ignore[attr-defined]
+    page.wait_for_selector(f"#stop-{wilma}.progress-done")  # type: ignore[attr-defined]
+    assert page.locator(".flash.success").inner_text() == "Erledigt: gespeichert um 09:40."  # type: ignore[attr-defined]
+    assert walter_eta.inner_text() == "voraussichtlich 09:40"
+    assert page.locator(f"#stop-{wilma} button").count() == 0  # type: ignore[attr-defined]
+    # Phone-first: nothing wider than the screen.
+    width = page.evaluate("document.documentElement.scrollWidth")  # type: ignore[attr-defined]
+    assert width <= 390
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "route-sheet-phone.png"), full_page=True)  # type: ignore[attr-defined]
