@@ -62,7 +62,7 @@ def _notice_message(notice: Notice) -> tuple[str, str]:
         return _(
             "The email to %(name)s could not be sent: please tell them by phone.", name=name
         ), "error"
-    if notice.change == "cancelled":
+    if notice.change == "withdrawn":
         return _("%(name)s was sent the cancellation by email.", name=name), "info"
     if notice.change == "unplaced":
         return _("%(name)s was asked by email to choose a new time.", name=name), "info"

@@ -1,4 +1,5 @@
-"""The customer's emails about an appointment: booked, moved, cancelled, or unplaced (we
+"""The customer's emails about an appointment: booked, moved, cancelled (by the customer,
+or "withdrawn" by the firm's dispatcher), or unplaced (we
 cannot keep it and ask them to pick a new time); each with its calendar file, in the
 language the customer booked in.
 
@@ -29,10 +30,10 @@ from booking.services.clock import local_datetime
 from booking.services.mail import send_mail
 from booking.templating import euros, long_date, long_datetime, promise_text
 
-Change = Literal["booked", "rescheduled", "cancelled", "unplaced"]
-CHANGES: tuple[Change, ...] = ("booked", "rescheduled", "cancelled", "unplaced")
+Change = Literal["booked", "rescheduled", "cancelled", "withdrawn", "unplaced"]
+CHANGES: tuple[Change, ...] = ("booked", "rescheduled", "cancelled", "withdrawn", "unplaced")
 # Changes after which the appointment's time no longer stands: the calendar entry goes.
-REMOVED: tuple[Change, ...] = ("cancelled", "unplaced")
+REMOVED: tuple[Change, ...] = ("cancelled", "withdrawn", "unplaced")
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,8 @@ def _opening(change: Change) -> str:
             "we are sorry: we cannot keep this appointment as planned, because a "
             "technician is unavailable:"
         )
+    if change == "withdrawn":
+        return _("your appointment has been cancelled by us:")
     return _("your appointment has been cancelled as you asked:")
 
 
@@ -113,7 +116,7 @@ def appointment_email(appointment: Appointment, change: Change, now: datetime) -
                 manage_url,
                 _("Questions? Call us at %(phone)s.", phone=business.phone),
             ]
-        elif change != "cancelled":
+        elif change not in REMOVED:
             lines += [
                 "",
                 *_price_lines(appointment),
@@ -138,6 +141,14 @@ def appointment_email(appointment: Appointment, change: Change, now: datetime) -
                 _("Questions? Call us at %(phone)s.", phone=business.phone),
             ]
         else:
+            if change == "withdrawn":
+                lines += [
+                    "",
+                    _(
+                        "If we did not agree this with you, please call us at %(phone)s.",
+                        phone=business.phone,
+                    ),
+                ]
             lines += [
                 "",
                 _(

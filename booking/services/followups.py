@@ -18,7 +18,7 @@ from booking.services.emails import Change, notify
 from booking.services.proposals import Plan
 
 EMAIL_FOR: dict[AppointmentStatus, Change] = {
-    AppointmentStatus.CANCELLED: "cancelled",
+    AppointmentStatus.CANCELLED: "withdrawn",  # cancelled by the firm, not through the link
     AppointmentStatus.UNPLACED: "unplaced",
 }
 

@@ -29,7 +29,7 @@ from booking.services.clock import now_utc
 from booking.services.invariants import broken_promises
 from booking.services.offering import find_slots
 from booking.services.quotes import read_quote
-from tests.booking.mailbox import mails
+from tests.booking.mailbox import mails, text_of
 from tests.booking.pages import ADDRESS, quotes_on, slot_quotes
 from tests.booking.test_dispatch import (
     ALL_DAY,
@@ -321,6 +321,9 @@ def test_cancelling_frees_the_capacity_and_emails_the_customer_once(
     assert tuesday_offered()
     [mail] = mails(outbox)
     assert "storniert" in (mail["Subject"] or "").lower()
+    # The firm cancelled, so the mail does not claim the customer asked for it.
+    assert "von uns abgesagt" in text_of(mail)
+    assert "wie gewünscht" not in text_of(mail)
     assert broken_promises(business) == []
 
 
