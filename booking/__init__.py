@@ -70,7 +70,7 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
     init_mailer(app)
     init_background(app)
 
-    from booking import api, auth, customer, dispatch, routesheet
+    from booking import api, auth, customer, dispatch, leaflet, routesheet
     from booking.api import openapi as api_docs
     from booking.cli import register_cli
     from booking.templating import register_template_helpers
@@ -79,6 +79,7 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
     app.register_blueprint(auth.bp)
     app.register_blueprint(dispatch.bp, url_prefix="/dispatch")
     app.register_blueprint(routesheet.bp, url_prefix="/sheets")
+    app.register_blueprint(leaflet.bp, url_prefix="/leaflet")  # public: library files only
     app.register_blueprint(api.bp, url_prefix=api_docs.SERVER_URL)
     csrf.exempt(api.bp)  # the API carries no cookies: quotes and manage tokens authorise
     app.register_blueprint(api_docs.docs)  # GET /api/openapi.json

@@ -136,6 +136,8 @@ class ServiceType(TimestampMixin, db.Model):
     name_en: Mapped[str] = mapped_column(String(200))
     description_de: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str] = mapped_column(Text, default="")
+    # What the technician takes along for this job, printed on the route sheet.
+    materials: Mapped[str] = mapped_column(Text, default="", server_default="")
     duration_s: Mapped[int]
     base_price_cents: Mapped[int]
     required_skill: Mapped[str | None] = mapped_column(String(32))

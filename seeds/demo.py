@@ -313,6 +313,19 @@ SERVICES = (
     ),
 )
 
+# What the technician takes along per service, shown on the route sheet (by service code).
+MATERIALS = {
+    "tap": 'Dichtungssatz, Kartusche 35 mm, Teflonband, Eckventile 3/8"',
+    "drain": "Rohrreinigungsspirale 10 m, Saugglocke, Siphon-Dichtungen, Eimer",
+    "cistern": 'Füllventil, Ablaufventil-Dichtung, Spülkastenschwimmer, Schlauch 3/8"',
+    "leak": "Feuchtemessgerät, Pressfittinge 15/18 mm, Rohrschelle, Hanf und Fermit",
+    "radiator": "Entlüftungsschlüssel, Thermostatkopf M30x1,5, Auffangbehälter, Lappen",
+    "boiler": "Düse und Filter, Dichtungssatz Brenner, Abgasmessgerät, Ölbindemittel",
+    "pump": 'Hocheffizienzpumpe 25-60, Pumpendichtungen 1 1/2", Absperrschlüssel',
+    "gasboiler": "Wartungsset Therme, Abgasmessgerät, Lecksuchspray, Dichtungen",
+    "gascheck": "Prüfmanometer, Lecksuchspray, Prüfprotokoll TRGI, Absperrstopfen",
+}
+
 TECHNICIANS = (
     # name, colour, skills, start label, lat, lon, hours
     (
@@ -392,6 +405,7 @@ def create_business() -> Business:
                 name_en=en,
                 description_de=desc_de,
                 description_en=desc_en,
+                materials=MATERIALS.get(code, ""),
                 duration_s=minutes * 60,
                 base_price_cents=cents,
                 required_skill=skill,

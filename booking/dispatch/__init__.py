@@ -50,7 +50,6 @@ from booking.dispatch import (  # noqa: E402,F401
     catalogue,
     day,
     emergency,
-    leaflet,
     navigation,
     phone,
     proposals,

@@ -1,4 +1,5 @@
-"""Managing the services customers book: names, descriptions, duration, price, skill.
+"""Managing the services customers book: names, descriptions, duration, price, skill, and
+the materials a technician takes along (shown on the route sheet).
 
 A price change applies to new offers only (confirmed prices are locked). A new duration
 or required skill applies to booked appointments too, because their technician needs
@@ -39,6 +40,7 @@ def form_data(service: ServiceType) -> dict[str, Any]:
         "name_en": service.name_en,
         "description_de": service.description_de,
         "description_en": service.description_en,
+        "materials": service.materials,
         "duration_minutes": str(service.duration_s // 60),
         "base_price": euro_text(service.base_price_cents),
         "required_skill": service.required_skill or "",
@@ -136,6 +138,7 @@ def _values(form: ServiceForm) -> dict[str, Any]:
         "name_en": form.name_en.data,
         "description_de": form.description_de.data or "",
         "description_en": form.description_en.data or "",
+        "materials": form.materials.data or "",
         "duration_s": minutes * 60,
         "base_price_cents": cents,
         "required_skill": form.required_skill.data or None,

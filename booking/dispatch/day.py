@@ -4,17 +4,14 @@ day's key figures."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from flask import current_app, render_template
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from booking.dispatch import bp, my_business, requested_day
-from booking.models import Business
-from booking.services.boards import TechnicianDay, day_board, day_figures
-from booking.services.clock import hhmm
+from booking.services.boards import day_board, day_figures
 from booking.services.problems import describe
+from booking.services.routemap import map_data
 from booking.services.sheets import SheetLink, sign_sheet
 from booking.services.timeline import SegmentKind, axis_for
 from booking.services.weeks import monday_of
@@ -71,47 +68,3 @@ def day():
         total_travel_s=figures.travel_s,
         approximate=figures.approximate,
     )
-
-
-def map_data(business: Business, board: list[TechnicianDay]) -> dict[str, Any]:
-    """What static/dispatch/map.js draws: the depot and each route from its start through the
-    numbered stops back to its end, in the technician's colour. Plain JSON in the page; the
-    script puts every text in as text, never as HTML."""
-    routes = []
-    for entry in board:
-        if not entry.stops:
-            continue
-        tech = entry.technician
-        routes.append(
-            {
-                "technician": tech.name,
-                "color": tech.color,
-                "start": [tech.start_lat, tech.start_lon],
-                "end": [tech.end_lat, tech.end_lon],
-                "stops": [
-                    {
-                        "number": number,
-                        "lat": stop.appointment.lat,
-                        "lon": stop.appointment.lon,
-                        "pinned": stop.pinned,
-                        "label": (
-                            f"{number}. {tech.name} {hhmm(stop.planned_start_s)}: "
-                            f"{stop.appointment.street}, {stop.appointment.city}"
-                        ),
-                    }
-                    for number, stop in enumerate(entry.stops, start=1)
-                ],
-            }
-        )
-    return {
-        "depot": {
-            "lat": business.depot_lat,
-            "lon": business.depot_lon,
-            "label": _("Depot") + ": " + business.address,
-        },
-        "tiles": {
-            "url": current_app.config.get("MAP_TILE_URL", ""),
-            "attribution": current_app.config.get("MAP_TILE_ATTRIBUTION", ""),
-        },
-        "routes": routes,
-    }

@@ -412,6 +412,7 @@ class ServiceForm(FlaskForm):
     )
     description_de = prose(_l("Description (German)"))
     description_en = prose(_l("Description (English)"))
+    materials = prose(_l("Materials to take along"))
     duration_minutes = required(
         _l("Duration (minutes)"), _l("Please enter the duration."), whole_number(5, 720)
     )

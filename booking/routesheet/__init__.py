@@ -32,6 +32,7 @@ from booking.services.clock import hhmm, local_today, now_utc, seconds_of_day
 from booking.services.eta import StopState
 from booking.services.notices import notify_on_the_way
 from booking.services.progress import STEPS, ProgressError, refusal, report
+from booking.services.routemap import map_data
 from booking.services.sheets import SheetLink, read_sheet
 
 bp = Blueprint("routesheet", __name__)
@@ -107,6 +108,7 @@ def sheet(token: str):
         today=day == local_today(business, now_utc()),
         steps=STEPS,
         step_labels=STEP_LABELS,
+        map_data=map_data(business, [entry]),  # this technician's route only
     )
 
 

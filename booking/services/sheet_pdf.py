@@ -86,6 +86,7 @@ class SheetStop:
     precision: str  # "house", "street" or "postcode"
     notes: str = ""
     access_hints: str = ""
+    materials: str = ""  # what to take along for this job type
 
     def __post_init__(self) -> None:
         if self.number < 1:
@@ -148,6 +149,7 @@ def sheet_data(business: Business, day: date, entry: TechnicianDay, locale: str)
                 precision=a.geo_precision,
                 notes=a.notes,
                 access_hints=a.access_hints,
+                materials=a.service.materials,
             )
         )
     tech = entry.technician
@@ -260,6 +262,8 @@ def _stop_block(pdf: FPDF, stop: SheetStop) -> None:
         _line(pdf, f"{_('Access')}: {stop.access_hints}", size=10)
     if stop.notes:
         _line(pdf, f"{_('Notes')}: {stop.notes}", size=10)
+    if stop.materials:
+        _line(pdf, f"{_('Materials')}: {stop.materials}", size=10)
     pdf.ln(1)
     y = pdf.get_y()
     pdf.set_draw_color(180, 180, 180)

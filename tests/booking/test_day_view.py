@@ -34,7 +34,7 @@ from booking.services.dayplans import job_for, lock_day, save_routes, worker_for
 from booking.services.weeks import week_board
 from optimizer.domain import Route
 from optimizer.schedule import check_route
-from tests.booking.test_dispatch import EMAIL, PASSWORD, day_view, login
+from tests.booking.test_dispatch import day_view, login
 from tests.factories import TUESDAY, make_business, make_user, service
 from tests.optimizer.lineworld import LAT, hm, mark, travel
 
@@ -280,8 +280,8 @@ def test_the_map_data_holds_every_route_in_order_and_colour(
         routes["Anna Wasser"]["stops"][0]["label"]
         == "1. Anna Wasser 08:10: Linienweg 10, Magdeburg"
     )
-    assert "/dispatch/static/leaflet/leaflet.js" in html
-    assert "/dispatch/static/leaflet/leaflet.css" in html
+    assert "/leaflet/leaflet.js" in html
+    assert "/leaflet/leaflet.css" in html
     assert "/static/dispatch/map.js" in html
     assert " on" + "click=" not in html.lower()  # no inline handlers: the script file draws
 
@@ -540,25 +540,24 @@ def test_a_bad_week_start_shows_this_week(client: FlaskClient) -> None:
         assert "Woche vom Montag, 23. November 2026" in response.get_data(as_text=True)
 
 
-def test_anonymous_visitors_get_neither_week_nor_leaflet(client: FlaskClient) -> None:
-    """Without login the week view and the Leaflet files redirect to the login."""
-    for path in ("/dispatch/week", "/dispatch/static/leaflet/leaflet.js"):
-        response = client.get(path)
-        assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+def test_anonymous_visitors_do_not_get_the_week(client: FlaskClient) -> None:
+    """Without login the week view redirects to the login (Leaflet's own files are public:
+    the route sheet needs them without a login)."""
+    response = client.get("/dispatch/week")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
 
 
 # --- Leaflet from the Python package ------------------------------------------------------
 
 
 def test_leaflet_is_served_from_the_package(client: FlaskClient) -> None:
-    """leaflet.js, leaflet.css and its marker image come from XStatic-Leaflet; a path out of
-    the package folder is a 404."""
-    make_user(make_business())
-    login(client, EMAIL, PASSWORD)
+    """leaflet.js, leaflet.css and its marker image come from XStatic-Leaflet, without a
+    login; a path out of the package folder is a 404."""
+    make_business()
 
     def fetch(name: str) -> tuple[int, str, bytes]:
         # A file is streamed: close the response, or its open file outlives the test.
-        with client.get(f"/dispatch/static/leaflet/{name}") as response:
+        with client.get(f"/leaflet/{name}") as response:
             return response.status_code, response.headers["Content-Type"], response.get_data()
 
     status, kind, script = fetch("leaflet.js")

@@ -85,6 +85,7 @@ def service_form(row: ServiceType, **changes: str) -> dict[str, object]:
         "name_en": row.name_en,
         "description_de": row.description_de,
         "description_en": row.description_en,
+        "materials": row.materials,
         "duration_minutes": str(row.duration_s // 60),
         "base_price": f"{row.base_price_cents // 100},{row.base_price_cents % 100:02d}",
         "required_skill": row.required_skill or "",

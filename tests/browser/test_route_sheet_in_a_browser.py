@@ -4,7 +4,9 @@ Debian's chromium (/usr/bin/chromium, headless) driven by Playwright for Python,
 the app on a real HTTP server, at 390×844 (a phone). Anna's day: Wilma West (Westring 1,
 window 08-10, 841 s from the depot) then Walter West (Westring 9, 41 s further, window
 10-12). She taps "Angekommen" and "Erledigt" at Wilma's; Walter's expected arrival moves
-from the planned 09:14 to 09:40. Screenshot: test-artifacts/browser/route-sheet-phone.png.
+from the planned 09:14 to 09:40. The sheet's map draws her route (one line, markers 1 and
+2) with tiles pointed at a port where nothing listens, as offline. Screenshot:
+test-artifacts/browser/route-sheet-phone.png.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from booking.extensions import db
 from booking.services.sheets import SheetLink, sign_sheet
 from tests.booking.test_dispatch import WEST_1, WEST_2, confirm
 from tests.browser.test_booking_in_a_browser import ARTIFACTS, CHROMIUM
+from tests.browser.test_dispatch_in_a_browser import NO_TILES
 from tests.conftest import NOW, make_app
 from tests.factories import TUESDAY, make_business
 
@@ -56,6 +59,7 @@ def served(tmp_path: Path, geodata_dir: Path) -> Iterator[tuple[str, str, Clock,
         "SOLVER_TIME_LIMIT_S": 1.0,
         "MAILER": "outbox",
         "MAIL_OUTBOX": str(tmp_path / "outbox"),
+        "MAP_TILE_URL": NO_TILES,
         "NOW": clock,
         "SERVER_NAME": None,
         "_instance_path": str(tmp_path / "instance"),
@@ -111,6 +115,15 @@ def test_a_technician_reports_progress_from_the_phone(served, phone) -> None:
     page.goto(f"{base}/sheets/{token}")  # type: ignore[attr-defined]
     walter_eta = page.locator(f"#stop-{walter} .eta")  # type: ignore[attr-defined]
     assert walter_eta.inner_text() == "voraussichtlich 09:14"
+
+    # The day's map: Anna's route as one line through stops 1 and 2, drawn without tiles.
+    page.wait_for_selector("#routes-map[data-routes-drawn='1']")  # type: ignore[attr-defined]
+    route = page.locator("#routes-map .leaflet-overlay-pane path.map-route")  # type: ignore[attr-defined]
+    assert route.count() == 1
+    assert len(route.get_attribute("d") or "") > 10  # a drawn line, not an empty path
+    stops = page.locator("#routes-map .leaflet-marker-pane .map-stop")  # type: ignore[attr-defined]
+    assert stops.all_inner_texts() == ["1", "2"]
+    assert page.locator("#routes-map img.leaflet-tile-loaded").count() == 0  # type: ignore[attr-defined]
 
     page.locator(f"#stop-{wilma} button", has_text="Angekommen").tap()  # type: ignore[attr-defined]
     page.wait_for_selector(".flash.success")  # type: ignore[attr-defined]

@@ -30,8 +30,15 @@ def upgrade():
     with op.batch_alter_table('technicians', schema=None) as batch_op:
         batch_op.add_column(sa.Column('sheet_key', sa.Integer(), server_default='0', nullable=False))
 
+    # What to take along for a job type, shown per stop on the route sheet; none known yet.
+    with op.batch_alter_table('service_types', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('materials', sa.Text(), server_default='', nullable=False))
+
 
 def downgrade():
+    with op.batch_alter_table('service_types', schema=None) as batch_op:
+        batch_op.drop_column('materials')
+
     with op.batch_alter_table('technicians', schema=None) as batch_op:
         batch_op.drop_column('sheet_key')
 

@@ -1,5 +1,6 @@
-/* The dispatcher's route map: reads the JSON in #routes-map-data and draws, with Leaflet,
-   the depot and every technician's route (start, numbered stops, end) in their colour.
+/* The route map of the dispatcher's day view and of a technician's route sheet: reads the
+   JSON in #routes-map-data (booking/services/routemap.py) and draws, with Leaflet, the depot
+   and every route in it (start, numbered stops, end) in the technician's colour.
    Every text goes in as text (title attributes, textContent), never as HTML. Tiles are
    optional: without them (offline, or MAP_TILE_URL empty) the routes still show. */
 (function () {
