@@ -9,9 +9,7 @@ in KOMBITERMIN_ARTIFACTS). Skips with the reason where chromium or Playwright is
 from __future__ import annotations
 
 import email
-import os
 import re
-import threading
 from collections.abc import Iterator
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -19,17 +17,12 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask_migrate import upgrade
-from werkzeug.serving import make_server
 
 from booking.extensions import db
 from booking.models import Appointment, AppointmentStatus
-from tests.conftest import NOW, make_app
+from tests.browser.support import CHROMIUM, browser_config, browser_page, serving, shot
+from tests.conftest import NOW
 from tests.factories import make_business
-
-CHROMIUM = Path("/usr/bin/chromium")
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = Path(os.environ.get("KOMBITERMIN_ARTIFACTS", ROOT / "test-artifacts")) / "browser"
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is missing")
 pytestmark = pytest.mark.skipif(
@@ -41,53 +34,17 @@ pytestmark = pytest.mark.skipif(
 def served(tmp_path: Path, geodata_dir: Path) -> Iterator[tuple[str, Flask, Path]]:
     """The app on a real HTTP server: (base URL, app, outbox folder)."""
     outbox = tmp_path / "outbox"
-    config: dict[str, object] = {
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'browser.db'}",
-        "SECRET_KEY": "browser-test-secret",
-        "WTF_CSRF_ENABLED": True,
-        "GEOCODER": "postcode",
-        "GEODATA_DIR": str(geodata_dir),
-        "RATELIMIT_ENABLED": False,
-        "SOLVER_TIME_LIMIT_S": 1.0,
-        "MAILER": "outbox",
-        "MAIL_OUTBOX": str(outbox),
-        "NOW": lambda: NOW,
-        "_instance_path": str(tmp_path / "instance"),
-    }
-    app = make_app(config)
-    with app.app_context():
-        upgrade()
-        make_business()
-        db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", app, outbox
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        with app.app_context():
-            db.engine.dispose()
+    config = browser_config(
+        tmp_path, geodata_dir, MAILER="outbox", MAIL_OUTBOX=str(outbox), NOW=lambda: NOW
+    )
+    with serving(config, lambda _app: make_business()) as (base, app, _business):
+        yield base, app, outbox
 
 
 @pytest.fixture
-def page(tmp_path: Path) -> Iterator[object]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
-        )
-        context = browser.new_context(viewport={"width": 420, "height": 900}, locale="de-DE")
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-            browser.close()
-
-
-def shot(page: object, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+def page() -> Iterator[object]:
+    with browser_page(sync_api, viewport={"width": 420, "height": 900}) as page:
+        yield page
 
 
 def mails(outbox: Path) -> list[EmailMessage]:

@@ -11,19 +11,15 @@ folder in KOMBITERMIN_ARTIFACTS).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask_migrate import upgrade
-from werkzeug.serving import make_server
 
-from booking.extensions import db
 from tests.booking.test_day_view import hand_tuesday, line_firm
-from tests.browser.test_booking_in_a_browser import ARTIFACTS, CHROMIUM
-from tests.conftest import NOW, make_app
+from tests.browser.support import CHROMIUM, browser_config, browser_page, serving, shot
+from tests.conftest import NOW
 from tests.factories import TUESDAY, make_user
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is missing")
@@ -32,54 +28,26 @@ pytestmark = pytest.mark.skipif(
 )
 
 EMAIL, PASSWORD = "dispo@test.example", "secret-123"
-NO_TILES = "http://127.0.0.1:9/{z}/{x}/{y}.png"  # port 9 (discard): nothing answers
 
 
 @pytest.fixture
 def served(tmp_path: Path, geodata_dir: Path) -> Iterator[tuple[str, Flask]]:
     """The app with the hand-worked Tuesday on a real HTTP server: (base URL, app)."""
-    config: dict[str, object] = {
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'browser.db'}",
-        "SECRET_KEY": "browser-test-secret",
-        "WTF_CSRF_ENABLED": True,
-        "GEOCODER": "postcode",
-        "GEODATA_DIR": str(geodata_dir),
-        "RATELIMIT_ENABLED": False,
-        "MAP_TILE_URL": NO_TILES,
-        "NOW": lambda: NOW,
-        "_instance_path": str(tmp_path / "instance"),
-    }
-    app = make_app(config)
-    with app.app_context():
-        upgrade()
+
+    def setup(app: Flask) -> None:
         business = line_firm(app)
         make_user(business, EMAIL, PASSWORD)
         hand_tuesday(business)
-        db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", app
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        with app.app_context():
-            db.engine.dispose()
+
+    with serving(browser_config(tmp_path, geodata_dir, NOW=lambda: NOW), setup) as served:
+        base, app, _ = served
+        yield base, app
 
 
 @pytest.fixture
 def page() -> Iterator[object]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
-        )
-        context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="de-DE")
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-            browser.close()
+    with browser_page(sync_api, viewport={"width": 1200, "height": 900}) as page:
+        yield page
 
 
 def test_the_day_view_draws_routes_and_timelines_without_tiles(served, page) -> None:
@@ -117,14 +85,13 @@ def test_the_day_view_draws_routes_and_timelines_without_tiles(served, page) -> 
         assert box is not None and box["width"] > 500  # the bar spans the page
     assert errors == []
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "dispatch-day.png"), full_page=True)
+    shot(page, "dispatch-day")
 
     # The week overview is one click away and leads back to the day.
     page.locator("a.weeklink").click()
     page.wait_for_selector("table.week")
     assert page.locator("table.week tbody tr").count() == 2
-    page.screenshot(path=str(ARTIFACTS / "dispatch-week.png"), full_page=True)
+    shot(page, "dispatch-week")
     page.locator("table.week thead a").nth(1).click()
     page.wait_for_selector("#routes-map[data-routes-drawn='2']")
     assert errors == []

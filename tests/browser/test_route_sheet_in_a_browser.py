@@ -11,22 +11,17 @@ test-artifacts/browser/route-sheet-phone.png.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask_migrate import upgrade
-from werkzeug.serving import make_server
 
-from booking.extensions import db
 from booking.services.sheets import SheetLink, sign_sheet
 from tests.booking.test_dispatch import WEST_1, WEST_2, confirm
-from tests.browser.test_booking_in_a_browser import ARTIFACTS, CHROMIUM
-from tests.browser.test_dispatch_in_a_browser import NO_TILES
-from tests.conftest import NOW, make_app
+from tests.browser.support import CHROMIUM, SECRET, browser_config, browser_page, serving, shot
+from tests.conftest import NOW
 from tests.factories import TUESDAY, make_business
 
 H = 3600
@@ -49,61 +44,33 @@ def served(tmp_path: Path, geodata_dir: Path) -> Iterator[tuple[str, str, Clock,
     """The app on a real HTTP server: (base URL, Anna's sheet token, clock, [Wilma's id,
     Walter's id]), booked on Monday."""
     clock = Clock(NOW)
-    config: dict[str, object] = {
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'sheet.db'}",
-        "SECRET_KEY": "browser-test-secret",
-        "WTF_CSRF_ENABLED": True,
-        "GEOCODER": "postcode",
-        "GEODATA_DIR": str(geodata_dir),
-        "RATELIMIT_ENABLED": False,
-        "SOLVER_TIME_LIMIT_S": 1.0,
-        "MAILER": "outbox",
-        "MAIL_OUTBOX": str(tmp_path / "outbox"),
-        "MAP_TILE_URL": NO_TILES,
-        "NOW": clock,
-        "SERVER_NAME": None,
-        "_instance_path": str(tmp_path / "instance"),
-    }
-    app: Flask = make_app(config)
-    with app.app_context():
-        upgrade()
+    config = browser_config(
+        tmp_path,
+        geodata_dir,
+        MAILER="outbox",
+        MAIL_OUTBOX=str(tmp_path / "outbox"),
+        NOW=clock,
+        SERVER_NAME=None,
+    )
+
+    def setup(_app: Flask) -> tuple[str, list[int]]:
         business = make_business()
         wilma = confirm(business, "tap", WEST_1, "Wilma West")
         walter = confirm(business, "tap", WEST_2, "Walter West", 10 * H)
         anna = business.technicians[0]
-        token = sign_sheet(SheetLink(anna.id, TUESDAY, anna.sheet_key), "browser-test-secret")
-        ids = [wilma.id, walter.id]
-        db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", token, clock, ids
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        with app.app_context():
-            db.engine.dispose()
+        token = sign_sheet(SheetLink(anna.id, TUESDAY, anna.sheet_key), SECRET)
+        return token, [wilma.id, walter.id]
+
+    with serving(config, setup) as (base, _app, (token, ids)):
+        yield base, token, clock, ids
 
 
 @pytest.fixture
 def phone() -> Iterator[object]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
-        )
-        context = browser.new_context(
-            viewport={"width": 390, "height": 844},
-            device_scale_factor=2,
-            is_mobile=True,
-            has_touch=True,
-            locale="de-DE",
-        )
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-            browser.close()
+    phone_screen = {"width": 390, "height": 844}
+    options = {"device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+    with browser_page(sync_api, viewport=phone_screen, **options) as page:
+        yield page
 
 
 def test_a_technician_reports_progress_from_the_phone(served, phone) -> None:
@@ -140,5 +107,4 @@ def test_a_technician_reports_progress_from_the_phone(served, phone) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")  # type: ignore[attr-defined]
     assert width <= 390
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "route-sheet-phone.png"), full_page=True)  # type: ignore[attr-defined]
+    shot(page, "route-sheet-phone")
