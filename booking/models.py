@@ -266,6 +266,12 @@ class Appointment(TimestampMixin, db.Model):
         return self.status == AppointmentStatus.UNPLACED
 
     @property
+    def started(self) -> bool:
+        """The technician reported setting off to it, arriving or leaving: it happened (or
+        is happening) where it is, so no re-planning may move it."""
+        return self.progress != "planned"
+
+    @property
     def price(self) -> PriceBreakdown:
         """The locked price, as it was quoted and confirmed."""
         return PriceBreakdown(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -44,7 +45,17 @@ def absence(technician_id: int):
                 current_user,
                 current_app.config["SOLVER_TIME_LIMIT_S"],
             )
-        except AbsenceError:
+        except AbsenceError as error:
+            if error.code == "started":
+                flash(
+                    _(
+                        "%(name)s has already reported progress today: move the remaining "
+                        "stops one by one instead.",
+                        name=technician.name,
+                    ),
+                    "error",
+                )
+                return redirect(url_for("dispatch.day", day=day.isoformat()))
             working = False
         else:
             return redirect(url_for("dispatch.proposal", proposal_id=proposal.id))

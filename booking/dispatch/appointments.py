@@ -41,6 +41,7 @@ ACTION_ERRORS = {
     ),
     "not_working": _l("This technician does not work on that day."),
     "bad_position": _l("Please choose a position in that technician's route."),
+    "started": _l("The technician is on the way there, there already or done: it cannot move."),
     "future_day": _l(
         "A no-show can only be recorded on the day of the appointment or afterwards."
     ),

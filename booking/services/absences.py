@@ -35,7 +35,9 @@ logger = logging.getLogger(__name__)
 
 
 class AbsenceError(Exception):
-    """Why an absence cannot be planned: "not_working" (off that day or absent already)."""
+    """Why an absence cannot be planned: "not_working" (off that day or absent already),
+    "started" (they already reported progress that day: what they did stays theirs, so
+    hand on their remaining stops one by one with "move")."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)
@@ -52,6 +54,12 @@ def start_absence(
 ) -> PlanProposal:
     if technician.business_id != business.id or worker_for_day(technician, day) is None:
         raise AbsenceError("not_working")
+    state = load_days(business, [day])[0]
+    if any(
+        a.started and a.stop is not None and a.stop.technician_id == technician.id
+        for a in state.appointments.values()
+    ):
+        raise AbsenceError("started")
     proposal = start_proposal(business, day, ProposalKind.ABSENCE, user)
     job_queue().enqueue(run_absence, proposal.id, technician.id, reason, time_limit_s)
     return proposal

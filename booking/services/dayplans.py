@@ -53,8 +53,10 @@ def job_for(appointment: Appointment, pinned_at: tuple[str, int] | None = None) 
 
 
 def job_at(stop: RouteStop, technician_id: str) -> Job:
-    """A stop's job as the plan in force holds it: a pinned stop stays where it is."""
-    return job_for(stop.appointment, (technician_id, stop.position) if stop.pinned else None)
+    """A stop's job as the plan in force holds it: a pinned stop stays where it is, and so
+    does one the technician has set off to, reached or finished."""
+    held = stop.pinned or stop.appointment.started
+    return job_for(stop.appointment, (technician_id, stop.position) if held else None)
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,9 @@ def save_routes(
                     planned_arrival_s=visit.arrival,
                     planned_start_s=visit.start,
                     planned_end_s=visit.end,
-                    pinned=visit.job.pinned_to is not None,
+                    # A started stop is held by its progress, not by a dispatcher's pin.
+                    pinned=visit.job.pinned_to is not None
+                    and not appointments[visit.job.id].started,
                 )
             )
     db.session.flush()

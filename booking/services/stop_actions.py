@@ -31,7 +31,8 @@ class ActionError(Exception):
     Codes: "not_confirmed" (cancelled, no-show or unplaced already), "not_planned" (not in
     the route of a technician working that day), "not_working" (the chosen technician does
     not work that day), "bad_position" (outside 1..n+1), "future_day" (no-show for a day
-    that has not come yet)."""
+    that has not come yet), "started" (the technician is on the way, there or done: it
+    cannot move any more)."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)
@@ -122,6 +123,8 @@ def move_plan(
     (0-based; None: the best position there, or the end when it fits nowhere, so that the
     evaluation names what breaks). Its pinned flag goes with it."""
     placing = _placed(day, appointment)
+    if appointment.started:
+        raise ActionError("started")
     if technician_id not in day.routes:
         raise ActionError("not_working")
     available = positions(day, appointment, technician_id)
