@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from booking.config import config_from_env
 from booking.extensions import babel, csrf, db, login_manager, migrate
+from booking.security import init_security
 
 LOCALES = ("de", "en")
 
@@ -43,6 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
     app.config.from_mapping(config_from_env(app.instance_path))
     if config:
         app.config.update(config)
+    init_security(app)  # first: refuses the development secret key in production
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
