@@ -17,6 +17,9 @@ from optimizer.planner import PlanParameters
 
 
 def register_cli(app: Flask) -> None:
+    from booking.gdpr import register_gdpr_commands
+
+    register_gdpr_commands(app)  # gdpr-export, gdpr-delete
     @app.cli.command("seed-demo")
     def seed_demo_command() -> None:
         """Create the demo business with two weeks of routed appointments, if the database
