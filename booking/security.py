@@ -23,6 +23,8 @@ Why each header is what it is:
 
 from __future__ import annotations
 
+import logging
+import re
 from urllib.parse import urlsplit
 
 from flask import Flask, Response
@@ -106,8 +108,39 @@ def security_headers(app: Flask) -> dict[str, str]:
     return headers
 
 
+# Paths whose last part is a secret: manage links, route sheets and their feeds.
+TOKEN_PATH = re.compile(r"/(appointment|appointments|sheets/feed|sheets)/[^/\s?\"]+")
+# Libraries that write request URLs (the address asked for) at DEBUG: geopy and urllib3.
+URL_LOGGERS = ("geopy", "urllib3.connectionpool")
+
+
+class RedactTokens(logging.Filter):
+    """Replace the token in a logged request path with "…" (the development server logs
+    every request line, e.g. `GET /appointment/<token>`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = TOKEN_PATH.sub(lambda m: f"/{m.group(1)}/…", message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
+def keep_personal_data_out_of_logs() -> None:
+    """Our own code logs ids and error classes only; this stops the libraries. Logger
+    levels and filters are per process, so this is idempotent."""
+    for name in URL_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET or logger.level < logging.INFO:
+            logger.setLevel(logging.INFO)
+    requests_log = logging.getLogger("werkzeug")
+    if not any(isinstance(f, RedactTokens) for f in requests_log.filters):
+        requests_log.addFilter(RedactTokens())
+
+
 def init_security(app: Flask) -> None:
     refuse_default_secret_key(app)
+    keep_personal_data_out_of_logs()
     headers = security_headers(app)  # fixed per app: computed once
 
     @app.after_request

@@ -75,8 +75,9 @@ class DatabaseCachedGeocoder:
                 row = connection.execute(
                     select(table).where(table.c.source == self.source, table.c.query == key)
                 ).first()
-        except SQLAlchemyError:
-            log.warning("geocode cache unreadable; asking the geocoder", exc_info=True)
+        except SQLAlchemyError as error:
+            # the error's text names the address (its SQL parameters): the class only
+            log.warning("geocode cache unreadable (%s); asking the geocoder", type(error).__name__)
             return False, None
         if row is None:
             return False, None
@@ -121,6 +122,7 @@ class DatabaseCachedGeocoder:
                 )
                 connection.execute(insert(table).values(values))
         except IntegrityError:
-            log.debug("geocoding answer for %r stored meanwhile by another request", key)
-        except SQLAlchemyError:
-            log.warning("could not store a geocoding answer; continuing", exc_info=True)
+            log.debug("geocoding answer stored meanwhile by another request")
+        except SQLAlchemyError as error:
+            # the error's text names the address (its SQL parameters): the class only
+            log.warning("could not store a geocoding answer (%s); continuing", type(error).__name__)
