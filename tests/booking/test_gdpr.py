@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 from flask.testing import FlaskClient
+from flask_babel import refresh
 from sqlalchemy import select
 
 from booking.extensions import db
@@ -162,3 +163,12 @@ def test_delete_asks_first_and_refuses_a_job_under_way(
 
     unknown = runner.invoke(args=["gdpr-delete", "--email", "x@example.de", "--yes"])
     assert unknown.exit_code == 0 and "nothing to erase" in unknown.output
+
+
+def test_the_privacy_notice_says_what_export_and_deletion_do(client: FlaskClient) -> None:
+    make_business()
+    german = client.get("/datenschutz").get_data(as_text=True)
+    assert "als eine Datei" in german and "künftige Termine werden storniert" in german
+    refresh()  # the test's one app context caches the locale; each request has its own
+    english = client.get("/datenschutz?lang=en").get_data(as_text=True)
+    assert "appointments still to come are cancelled" in english

@@ -77,10 +77,20 @@ def browser_page(sync_api: Any, **context_options: Any) -> Iterator[Any]:
         )
         context = browser.new_context(**{"locale": "de-DE", **context_options})
         try:
-            yield context.new_page()
+            page = context.new_page()
+            # Chromium reports what the Content-Security-Policy (booking/security.py)
+            # blocked on the console: every browser test fails on such a report.
+            blocked: list[str] = []
+            page.on("console", lambda m: blocked.append(m.text) if _csp_report(m.text) else None)
+            yield page
+            assert blocked == [], blocked
         finally:
             context.close()
             browser.close()
+
+
+def _csp_report(text: str) -> bool:
+    return "Content Security Policy" in text
 
 
 def shot(page: Any, name: str) -> None:
