@@ -186,6 +186,9 @@ class AppointmentSource(enum.StrEnum):
 
 
 def new_manage_token() -> str:
+    # 256 random bits. Pages and API find the appointment through the unique index on
+    # manage_token, never by comparing in Python: the index lookup's timing cannot help
+    # anyone towards a token that has to be guessed whole.
     return secrets.token_urlsafe(32)
 
 
