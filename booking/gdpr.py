@@ -74,7 +74,7 @@ class Erasure:
 
 
 def _normalised(email: str) -> str:
-    address = email.strip().casefold()
+    address = email.strip().lower()  # as SQL's lower() folds the stored addresses
     if "@" not in address:
         raise GdprError(f"not an email address: {email!r}")
     return address
@@ -127,14 +127,20 @@ def _audit_entries(appointments: list[Appointment]) -> list[AuditEntry]:
     return list(db.session.scalars(query.order_by(AuditEntry.id)))
 
 
-def _proposals(email: str, appointments: list[Appointment]) -> list[PlanProposal]:
+def _proposals(
+    email: str, appointments: list[Appointment], business: Business | None
+) -> list[PlanProposal]:
     """Proposals whose emergency draft names this email, or that created one of these
-    appointments (the draft is a copy of its contact data)."""
+    appointments (the draft is a copy of its contact data). The draft is JSON, so the
+    proposals are read and matched here; erasure is rare and proposals are few."""
     ids = {a.id for a in appointments}
+    query = select(PlanProposal).order_by(PlanProposal.id)
+    if business is not None:
+        query = query.where(PlanProposal.business_id == business.id)
     found = []
-    for proposal in db.session.scalars(select(PlanProposal).order_by(PlanProposal.id)):
+    for proposal in db.session.scalars(query):
         draft = (proposal.plan or {}).get("draft") or {}
-        named = str(draft.get("email", "")).strip().casefold() == email
+        named = str(draft.get("email", "")).strip().lower() == email
         if named or proposal.created_appointment_id in ids:
             found.append(proposal)
     return found
@@ -150,7 +156,7 @@ def _outbox_files(email: str) -> list[tuple[Path, str]]:
         with path.open("rb") as file:
             message = message_from_binary_file(file, policy=policy.default)
         recipients = getaddresses(message.get_all("To", []) + message.get_all("Cc", []))
-        if any(address.casefold() == email for _name, address in recipients):
+        if any(address.lower() == email for _name, address in recipients):
             found.append((path, str(message.get("Subject", ""))))
     return found
 
@@ -203,7 +209,8 @@ def export_customer(email: str, slug: str | None = None) -> dict[str, Any]:
 
     The manage tokens are left out: they are keys, not data about the person."""
     address = _normalised(email)
-    customers = customers_with_email(address, _business(slug))
+    business = _business(slug)
+    customers = customers_with_email(address, business)
     appointments = _appointments(customers)
     by_customer: dict[int, list[Appointment]] = {c.id: [] for c in customers}
     for appointment in appointments:
@@ -245,7 +252,7 @@ def export_customer(email: str, slug: str | None = None) -> dict[str, Any]:
                 "status": proposal.status,
                 "draft": (proposal.plan or {}).get("draft"),
             }
-            for proposal in _proposals(address, appointments)
+            for proposal in _proposals(address, appointments, business)
         ],
         "audit_log": [
             {
@@ -286,10 +293,12 @@ def erase_customer(email: str, slug: str | None = None, now: datetime | None = N
     """Erase the personal data of the customer with this email (see the module docstring).
 
     Cancellations commit one by one (each under its day's lock, like any cancellation);
-    the anonymisation of every row then commits at once."""
+    the anonymisation of every row then commits at once. Should it stop in between, running
+    it again finishes the job: cancelled appointments are not cancelled twice."""
     address = _normalised(email)
     now = now or now_utc()
-    customers = customers_with_email(address, _business(slug))
+    business = _business(slug)
+    customers = customers_with_email(address, business)
     appointments = _appointments(customers)
     under_way = [
         a.id
@@ -306,7 +315,7 @@ def erase_customer(email: str, slug: str | None = None, now: datetime | None = N
             cancel_appointment(appointment, now)
             done.cancelled.append(appointment.id)
     entries = _geocode_entries(appointments)
-    proposals = _proposals(address, appointments)
+    proposals = _proposals(address, appointments, business)
     outbox = _outbox_files(address)
     for appointment in appointments:
         _anonymise(appointment)

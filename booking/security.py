@@ -109,7 +109,7 @@ def security_headers(app: Flask) -> dict[str, str]:
 
 
 # Paths whose last part is a secret: manage links, route sheets and their feeds.
-TOKEN_PATH = re.compile(r"/(appointment|appointments|sheets/feed|sheets)/[^/\s?\"]+")
+TOKEN_PATH = re.compile(r"/(appointment|api/v1/appointments|sheets/feed|sheets)/[^/\s?\"]+")
 # Libraries that write request URLs (the address asked for) at DEBUG: geopy and urllib3.
 URL_LOGGERS = ("geopy", "urllib3.connectionpool")
 
@@ -131,7 +131,7 @@ def keep_personal_data_out_of_logs() -> None:
     levels and filters are per process, so this is idempotent."""
     for name in URL_LOGGERS:
         logger = logging.getLogger(name)
-        if logger.level == logging.NOTSET or logger.level < logging.INFO:
+        if logger.level < logging.INFO:  # NOTSET (0) included: it would inherit DEBUG
             logger.setLevel(logging.INFO)
     requests_log = logging.getLogger("werkzeug")
     if not any(isinstance(f, RedactTokens) for f in requests_log.filters):

@@ -19,6 +19,8 @@ from booking.models import (
     AuditEntry,
     Customer,
     GeocodeCacheEntry,
+    PlanProposal,
+    ProposalStatus,
     RouteStop,
 )
 from booking.services.invariants import broken_promises
@@ -46,10 +48,18 @@ def book_on(client: FlaskClient, day: date, address: dict[str, str], **contact: 
 
 
 def erika_and_otto(client: FlaskClient) -> tuple[Appointment, Appointment, Appointment]:
-    """Erika books Tuesday and Wednesday at Breiter Weg 10, Otto Tuesday elsewhere."""
+    """Erika books Tuesday and Wednesday at Breiter Weg 10, Otto Tuesday elsewhere; a
+    dispatcher has also drafted an emergency job for Erika (a proposal not yet applied)."""
     tuesday = book_on(client, TUESDAY, ADDRESS)
     wednesday = book_on(client, WEDNESDAY, ADDRESS)
     otto = book_on(client, TUESDAY, OTHER_ADDRESS, **OTHER_CONTACT)
+    draft = {"name": CONTACT["name"], "email": "Erika@Example.de", "phone": CONTACT["phone"],
+             **ADDRESS, "notes": "", "access_hints": "", "service_id": tuesday.service_type_id}
+    db.session.add(PlanProposal(
+        business_id=tuesday.business_id, day=WEDNESDAY, kind="emergency",
+        status=ProposalStatus.READY, base_version=0, plan={"draft": draft}, summary={},
+    ))  # fmt: skip
+    db.session.commit()
     return tuesday, wednesday, otto
 
 
@@ -73,6 +83,7 @@ def test_export_has_the_customer_their_appointments_cache_entries_and_emails(
     assert appointments[0]["price_cents"]["total"] == tuesday.price_total_cents
     assert [e["query"] for e in document["geocode_cache"]] == ["breiter weg 10|39104|magdeburg"]
     assert len(document["emails"]) == 2  # one confirmation per booking
+    assert [p["draft"]["street"] for p in document["proposals"]] == ["Breiter Weg 10"]
     text = json.dumps(document)
     assert "Otto" not in text and "otto@example.de" not in text and "Lübecker" not in text
     assert tuesday.manage_token not in text  # a key, not data about her
@@ -131,6 +142,9 @@ def test_delete_cancels_the_future_anonymises_the_past_and_keeps_every_promise(
     assert "lübecker strasse 3|39108|magdeburg" in queries  # casefold: ß is ss
     left = [p.read_text(encoding="utf-8") for p in outbox.glob("*.eml")]
     assert len(left) == 1 and "otto@example.de" in left[0]  # Otto's confirmation only
+    (draft,) = [p.plan["draft"] for p in db.session.scalars(select(PlanProposal))]
+    assert (draft["name"], draft["email"], draft["phone"], draft["street"]) == ("", "", "", "")
+    assert draft["service_id"] == tuesday.service_type_id  # the job itself stays
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "gdpr_erase")).all()
     assert len(entry) == 2  # one per customer row (each booking made one)
     assert "Erika" not in json.dumps([e.details for e in entry])

@@ -79,6 +79,7 @@ def test_booking_geocoding_and_failed_mail_log_no_personal_data(
         ("/sheets/eyJ0IjoxfQ.aBc.dEf.pdf", "/sheets/…"),
         ("/sheets/feed/eyJ0IjoxfQ.aBc.ics", "/sheets/feed/…"),
         ("/book/tap/slots?street=x", "/book/tap/slots?street=x"),  # no token: as it was
+        ("/dispatch/appointments/17/cancel", "/dispatch/appointments/17/cancel"),  # an id
     ],
 )
 def test_the_request_log_shows_no_token(
