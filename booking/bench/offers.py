@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import secrets
 import statistics
 import sys
 import tempfile
@@ -253,6 +254,7 @@ def _run(folder: Path, requests: int, technicians: int, seed: int) -> None:
         {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.db'}",
             "NOW": lambda: MONDAY_MORNING,
+            "SECRET_KEY": secrets.token_hex(32),  # a throw-away app: any key, never the default
             "RATELIMIT_ENABLED": False,  # 500 requests from one client measure speed, not abuse
         },
         instance_path=str(folder),
