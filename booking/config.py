@@ -80,7 +80,7 @@ def config_from_env(instance_path: str) -> dict[str, Any]:
         # The RQ queue's name: deployments that share one Redis need one each
         "RQ_QUEUE": os.environ.get("RQ_QUEUE", "kombitermin"),
         # A job running longer is stopped and retried; a dead worker's job is retried after it
-        "RQ_JOB_TIMEOUT_S": int(os.environ.get("RQ_JOB_TIMEOUT_S", "600")),
+        "RQ_JOB_TIMEOUT_S": int(os.environ.get("RQ_JOB_TIMEOUT_S", "120")),
         "QUOTE_TTL_S": int(os.environ.get("QUOTE_TTL_S", "900")),
         "SHEET_LINK_TTL_DAYS": int(os.environ.get("SHEET_LINK_TTL_DAYS", "3")),
         "MAILER": os.environ.get("MAILER", "outbox"),

@@ -30,15 +30,18 @@ from rq.registry import (
     ScheduledJobRegistry,
     StartedJobRegistry,
 )
+from sqlalchemy import select
 
 from booking.config import config_from_env
 from booking.extensions import db
+from booking.models import Appointment, AppointmentStatus
 from booking.services.background import InlineQueue, RQQueue, job_queue
 from booking.services.invariants import broken_promises
 from booking.services.nightly import plan_day_job
 from tests.booking.mailbox import mails, text_of
 from tests.booking.pages import ADDRESS, CONTACT, quotes_on
 from tests.booking.test_dispatch import criss_cross_tuesday, stops_and_version, tuesday_travel_s
+from tests.booking.test_emails import free_port
 from tests.conftest import make_app
 from tests.factories import TUESDAY, make_business
 
@@ -208,10 +211,12 @@ def rq_app(
         db.engine.dispose()
 
 
-def start_worker(rq_app: Flask, *extra: str) -> subprocess.Popen[bytes]:
+def start_worker(
+    rq_app: Flask, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """`flask --app booking worker` in a process of its own, on the test's database."""
     config = rq_app.config
-    env = {
+    settings = {
         **os.environ,
         "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"],
         "REDIS_URL": config["REDIS_URL"],
@@ -222,11 +227,12 @@ def start_worker(rq_app: Flask, *extra: str) -> subprocess.Popen[bytes]:
         "GEODATA_DIR": config["GEODATA_DIR"],
         "MAILER": "outbox",
         "MAIL_OUTBOX": config["MAIL_OUTBOX"],
+        **(env or {}),
     }
     return subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "booking", "worker", *extra],
         cwd=ROOT,
-        env=env,
+        env=settings,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         # A group of its own: the worker forks RQ's scheduler, and a killed worker service
@@ -256,6 +262,33 @@ def test_an_rq_worker_sends_the_booking_email(rq_app: Flask) -> None:
     [confirmation] = mails(outbox)
     assert str(confirmation["Subject"]).startswith("Terminbestätigung")
     assert f"{SITE}/appointment/" in text_of(confirmation)
+
+
+def test_a_mail_the_worker_cannot_send_is_kept_for_a_retry_and_the_booking_stands(
+    rq_app: Flask,
+) -> None:
+    """The worker's mail server is down (SMTP to a closed port): the booking stays
+    confirmed, no mail went out, and the job waits in RQ's schedule for its first retry
+    (30 s later) with two more left."""
+    make_business()
+    db.session.commit()
+    book_on_site(rq_app.test_client())
+    port = free_port()  # nothing listens there
+    finish(
+        start_worker(
+            rq_app,
+            "--burst",
+            env={"MAILER": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port)},
+        )
+    )
+    db.session.expire_all()
+    assert db.session.scalars(select(Appointment.status)).all() == [AppointmentStatus.CONFIRMED]
+    connection = Redis.from_url(rq_app.config["REDIS_URL"])
+    scheduled = ScheduledJobRegistry(rq_app.config["RQ_QUEUE"], connection=connection)
+    [job_id] = scheduled.get_job_ids()
+    job = Job.fetch(job_id, connection=connection)
+    assert (job.get_status(), job.retries_left) == (JobStatus.SCHEDULED, 2)
+    assert 20 < scheduled.get_expiration_time(job).timestamp() - time.time() <= 30
 
 
 def wait_for(condition: Callable[[], object], timeout_s: float, what: str) -> None:
