@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
@@ -23,6 +24,7 @@ from typing import Any, Protocol
 from flask import Flask, current_app, has_request_context, request
 from redis import Redis
 from rq import Queue, Retry
+from rq.registry import StartedJobRegistry
 
 from booking.extensions import db
 
@@ -147,8 +149,14 @@ class RQQueue:
         return True
 
     def wait_idle(self, timeout_s: float) -> bool:
-        # Another process does the work; this one cannot wait for it.
-        return self._queue.count == 0
+        """Until no job waits or runs (retries scheduled for later do not count)."""
+        started = StartedJobRegistry(queue=self._queue)
+        deadline = time.monotonic() + timeout_s
+        while self._queue.count or started.get_job_count(cleanup=False):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.2)
+        return True
 
 
 def init_background(app: Flask) -> None:

@@ -251,14 +251,18 @@ def finish(worker: subprocess.Popen[bytes], timeout_s: float = 60) -> str:
 def test_an_rq_worker_sends_the_booking_email(rq_app: Flask) -> None:
     """With Redis, the booking's answer does not wait for the mail: the outbox is empty
     until a worker (another process) has run the queued job; then it holds the
-    confirmation, with the manage link to the site the customer booked on."""
+    confirmation, with the manage link to the site the customer booked on. The web
+    process's `wait_idle` sees the job waiting before and done after."""
     make_business()
     db.session.commit()
     client = rq_app.test_client()
     book_on_site(client)
     outbox = Path(rq_app.config["MAIL_OUTBOX"])
     assert mails(outbox) == []
-    finish(start_worker(rq_app, "--burst"))
+    with rq_app.app_context():
+        assert job_queue().wait_idle(timeout_s=0.5) is False  # the mail job waits
+        finish(start_worker(rq_app, "--burst"))
+        assert job_queue().wait_idle(timeout_s=0.5) is True
     [confirmation] = mails(outbox)
     assert str(confirmation["Subject"]).startswith("Terminbestätigung")
     assert f"{SITE}/appointment/" in text_of(confirmation)
