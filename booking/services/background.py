@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from flask import Flask, current_app, has_request_context, request
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue, Retry
 from rq.registry import StartedJobRegistry
 
@@ -47,9 +48,10 @@ class JobQueue(Protocol):
     ) -> bool:
         """Run `function(*args)` inside an app context, some time soon.
 
-        False only when the job ran at once and raised; True when it ran at once and
-        succeeded, or is queued. A queue that retries (RQ) tries again after each of
-        `retry_after_s` seconds when the job raises or its worker dies.
+        False when the job did not do its work and will not: it ran at once and raised,
+        or it could not be queued. True when it ran at once and succeeded, or is queued.
+        A queue that retries (RQ) tries again after each of `retry_after_s` seconds when
+        the job raises or its worker dies.
         """
 
     def wait_idle(self, timeout_s: float) -> bool:
@@ -126,7 +128,9 @@ class RQQueue:
     of their own (booking.worker.run_job) and retry those that fail or are abandoned."""
 
     def __init__(self, redis_url: str, queue_name: str, job_timeout_s: int) -> None:
-        self._queue = Queue(queue_name, connection=Redis.from_url(redis_url))
+        # Short timeouts: a request whose change is committed must not hang on Redis.
+        connection = Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
+        self._queue = Queue(queue_name, connection=connection)
         self._job_timeout_s = job_timeout_s
 
     def enqueue(
@@ -137,15 +141,19 @@ class RQQueue:
     ) -> bool:
         from booking.worker import job_name, run_job
 
-        self._queue.enqueue(
-            run_job,
-            job_name(function),
-            list(args),
-            job_timeout=self._job_timeout_s,
-            retry=Retry(max=len(retry_after_s), interval=list(retry_after_s)),
-            # Who can read Redis should not read customers' data in job descriptions.
-            description=job_name(function),
-        )
+        try:
+            self._queue.enqueue(
+                run_job,
+                job_name(function),
+                list(args),
+                job_timeout=self._job_timeout_s,
+                retry=Retry(max=len(retry_after_s), interval=list(retry_after_s)),
+                # The worker's log shows the description: the name, no customer's data.
+                description=job_name(function),
+            )
+        except RedisError as error:
+            logger.error("job %s not queued: %s", function.__name__, type(error).__name__)
+            return False
         return True
 
     def wait_idle(self, timeout_s: float) -> bool:

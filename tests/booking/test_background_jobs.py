@@ -34,16 +34,21 @@ from sqlalchemy import select
 
 from booking.config import config_from_env
 from booking.extensions import db
-from booking.models import Appointment, AppointmentStatus
+from booking.models import Appointment, AppointmentStatus, PlanProposal, ProposalStatus
 from booking.services.background import InlineQueue, RQQueue, job_queue
 from booking.services.invariants import broken_promises
 from booking.services.nightly import plan_day_job
 from tests.booking.mailbox import mails, text_of
-from tests.booking.pages import ADDRESS, CONTACT, quotes_on
-from tests.booking.test_dispatch import criss_cross_tuesday, stops_and_version, tuesday_travel_s
+from tests.booking.pages import ADDRESS, CONTACT, book, quotes_on, slot_quotes
+from tests.booking.test_dispatch import (
+    criss_cross_tuesday,
+    login,
+    stops_and_version,
+    tuesday_travel_s,
+)
 from tests.booking.test_emails import free_port
 from tests.conftest import make_app
-from tests.factories import TUESDAY, make_business
+from tests.factories import TUESDAY, make_business, make_user
 
 REDIS_ENV = "KOMBITERMIN_TEST_REDIS_URL"
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,6 +93,34 @@ def test_the_inline_queue_runs_at_once_and_reports_a_failure_as_false(app: Flask
     assert queue.enqueue(_works, marks) is True
     assert queue.enqueue(_fails, marks) is False
     assert marks == ["ran", "ran"]
+
+
+def test_with_redis_unreachable_a_booking_stands_and_a_replan_fails_cleanly(
+    app: Flask, migrated: dict[str, object]
+) -> None:
+    """REDIS_URL names a port where nothing listens: the booking is stored and its page
+    says the email could not be sent (no 500); the dispatcher's re-optimisation of that
+    day shows as failed at once instead of running for good."""
+    business = make_business()
+    make_user(business)
+    db.session.commit()
+    down = make_app(
+        {**migrated, "BACKGROUND_QUEUE": "rq", "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
+    )
+    client = down.test_client()
+    response = book(client, slot_quotes(client, "tap")[0])
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert db.session.scalars(select(Appointment.status)).all() == [AppointmentStatus.CONFIRMED]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Wir konnten Ihnen gerade keine E-Mail schicken." in page
+    assert login(client).status_code == 302
+    response = client.post("/dispatch/replan", data={"day": TUESDAY.isoformat()})
+    assert response.status_code == 302
+    db.session.expire_all()
+    proposal = db.session.scalars(select(PlanProposal)).one()
+    assert (proposal.status, proposal.message) == (ProposalStatus.FAILED, "solver_failed")
+    with down.app_context():
+        db.engine.dispose()
 
 
 # --- emails from the in-process thread ---------------------------------------------------
