@@ -1,10 +1,11 @@
 """The RQ side of background work: what a worker process runs, and the worker itself.
 
 `flask --app booking worker` starts one worker on `REDIS_URL`. It runs jobs in its own
-process, one after the other, without forking: the app (its database pool, travel-time
-cache, OR-Tools) is built once per process, and a killed worker takes its job with it
-instead of leaving an orphaned child that might still write. Run several for more
-throughput. Each job runs in an app context of its own (`run_job`); a job that raises is
+process, one after the other, without forking a child per job: the app (its database
+pool, travel-time cache, OR-Tools) is built once per process, and a killed worker takes
+its job with it instead of leaving a child that might still write. (RQ's scheduler, the
+one child it forks, only moves retries that are due into the queue.) Run several for
+more throughput. Each job runs in an app context of its own (`run_job`); a job that raises is
 retried as its queue said (booking.services.background), and so is one whose worker died:
 RQ's registry cleanup hands it on once its heartbeat ran out.
 """
@@ -12,7 +13,6 @@ RQ's registry cleanup hands it on once its heartbeat ran out.
 from __future__ import annotations
 
 import importlib
-import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,8 +22,6 @@ from rq import Queue, SimpleWorker
 from rq.job import Job
 
 from booking.extensions import db
-
-logger = logging.getLogger(__name__)
 
 _JOB_PACKAGE = "booking."
 _app: Flask | None = None
@@ -78,9 +76,10 @@ class KombiWorker(SimpleWorker):
     """RQ's SimpleWorker, with a dead worker's job handed on sooner.
 
     The registry entry of a running job expires `ABANDONED_AFTER_S` after the job's own
-    timeout (RQ's default adds 60 s); then the next registry cleanup retries it. Our jobs
-    are idempotent (their plan is written in one transaction at the end, guarded by the
-    day's version), so a job that was only slow and runs twice does no harm.
+    timeout (RQ's default adds 60 s); then the next registry cleanup retries it. The
+    solver jobs are idempotent (their plan or proposal is written in one transaction at
+    the end, guarded by the day's version or the proposal's status), so one that was only
+    slow and runs twice does no harm; for a mail, the worst case is a second copy.
     """
 
     ABANDONED_AFTER_S = 5
