@@ -96,3 +96,39 @@ def register_cli(app: Flask) -> None:
             f"{outcome.travel_after_s // 60} min, {outcome.meters_before / 1000:.1f} → "
             f"{outcome.meters_after / 1000:.1f} km ({'applied' if outcome.applied else 'kept'})"
         )
+
+    @app.cli.command("plan-nightly")
+    @click.option(
+        "--days", type=click.IntRange(min=1), default=None,
+        help="how many days from tomorrow on  [default: each business's booking horizon]",
+    )
+    @click.option(
+        "--time-limit", type=click.FloatRange(min=0.1, max=3600), default=5.0,
+        show_default=True, help="solver seconds per day",
+    )
+    def plan_nightly_command(days: int | None, time_limit: float) -> None:
+        """Re-optimise every business's next days (for cron, at night): with REDIS_URL the
+        RQ workers do it; without, this command does and waits for it."""
+        from booking.services.background import RQQueue, job_queue
+        from booking.services.nightly import queue_nightly_planning
+
+        queued = queue_nightly_planning(now_utc(), time_limit, days)
+        queue = job_queue()
+        if isinstance(queue, RQQueue):
+            click.echo(f"{queued} days queued for the RQ workers.")
+            return
+        # In-process: the jobs die with this command unless it waits for them.
+        if not queue.wait_idle(timeout_s=queued * (time_limit + 60) + 60):
+            raise click.ClickException("nightly planning did not finish in time")
+        click.echo(f"{queued} days planned (each applied only where it helps).")
+
+    @app.cli.command("worker")
+    @click.option("--burst", is_flag=True, help="stop when the queue is empty")
+    def worker_command(burst: bool) -> None:
+        """Run one RQ worker for the background jobs on REDIS_URL."""
+        from booking.worker import work
+
+        redis_url = current_app.config["REDIS_URL"]
+        if not redis_url:
+            raise click.ClickException("set REDIS_URL, e.g. redis://127.0.0.1:6379/0")
+        work(redis_url, current_app.config["RQ_QUEUE"], burst=burst)

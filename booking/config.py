@@ -40,6 +40,7 @@ def config_from_env(instance_path: str) -> dict[str, Any]:
     if database_url.startswith("postgresql://"):
         # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    redis_url = os.environ.get("REDIS_URL", "").strip()
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -72,8 +73,14 @@ def config_from_env(instance_path: str) -> dict[str, Any]:
         "TRAVEL_CIRCUITY": float(os.environ.get("TRAVEL_CIRCUITY", "1.3")),
         "TRAVEL_SPEED_KMH": float(os.environ.get("TRAVEL_SPEED_KMH", "30")),
         "SOLVER_TIME_LIMIT_S": float(os.environ.get("SOLVER_TIME_LIMIT_S", "3")),
-        # Where re-optimisations run: "thread" (in this process) or "inline" (at once)
-        "BACKGROUND_QUEUE": os.environ.get("BACKGROUND_QUEUE", "thread"),
+        # Background jobs (solver runs, emails, notices) go to RQ workers when Redis is there
+        "REDIS_URL": redis_url,
+        # "rq" (workers on Redis), "thread" (in this process) or "inline" (at once)
+        "BACKGROUND_QUEUE": os.environ.get("BACKGROUND_QUEUE", "rq" if redis_url else "thread"),
+        # The RQ queue's name: deployments that share one Redis need one each
+        "RQ_QUEUE": os.environ.get("RQ_QUEUE", "kombitermin"),
+        # A job running longer is stopped and retried; a dead worker's job is retried after it
+        "RQ_JOB_TIMEOUT_S": int(os.environ.get("RQ_JOB_TIMEOUT_S", "120")),
         "QUOTE_TTL_S": int(os.environ.get("QUOTE_TTL_S", "900")),
         "SHEET_LINK_TTL_DAYS": int(os.environ.get("SHEET_LINK_TTL_DAYS", "3")),
         "MAILER": os.environ.get("MAILER", "outbox"),

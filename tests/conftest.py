@@ -90,6 +90,9 @@ def migrated(
         "RATELIMIT_ENABLED": False,
         "GEODATA_DIR": str(geodata_dir),
         "SOLVER_TIME_LIMIT_S": 1.0,
+        # Background jobs (solver runs, emails) at once: a test sees their effect right
+        # after its request. tests/booking/test_background_jobs.py covers the other queues.
+        "BACKGROUND_QUEUE": "inline",
         "NOW": lambda: NOW,
         "SERVER_NAME": "localhost",
     }

@@ -40,7 +40,7 @@ from booking.services.bookings import (
     confirm_booking,
 )
 from booking.services.clock import hhmm, now_utc
-from booking.services.emails import notify
+from booking.services.emails import queue_email
 from booking.services.offering import Address, bookable_service, find_slots, pricing_policy
 from booking.services.quotes import Quote, QuoteError, read_quote, sign_quote
 from booking.validation import looks_like_token
@@ -365,7 +365,7 @@ def bookings():
         # signature (422, like read_quote's); the rest changed meanwhile (409).
         status = 422 if error.code == "quote_invalid" else 409
         raise ApiError(status, error.code, str(BOOKING_ERRORS[error.code]), **extra) from error
-    sent = notify(appointment, "booked", now)
+    sent = queue_email(appointment, "booked", now)
     return jsonify({"appointment": appointment_json(appointment), "email_sent": sent}), 201
 
 
@@ -398,7 +398,7 @@ def cancel(token: str):
         raise change_error(error.code, found) from error
     body: dict[str, Any] = {"appointment": appointment_json(found)}
     if cancelled:
-        body["email_sent"] = notify(found, "cancelled", now)
+        body["email_sent"] = queue_email(found, "cancelled", now)
     return jsonify(body)
 
 

@@ -30,7 +30,7 @@ from booking.models import Appointment, Business, ServiceType
 from booking.ratelimits import booking_limit, search_limit
 from booking.services.bookings import BookingError, can_change, reschedule_appointment
 from booking.services.clock import now_utc
-from booking.services.emails import notify
+from booking.services.emails import queue_email
 from booking.services.offering import Address, bookable_service
 
 
@@ -94,5 +94,5 @@ def reschedule(token: str):
         if error.code in {"slot_taken", "not_bookable"}:
             extra["alternatives"] = _alternatives(appointment)
         raise change_error(error.code, appointment, **extra) from error
-    sent = notify(appointment, "rescheduled", now)
+    sent = queue_email(appointment, "rescheduled", now)
     return jsonify({"appointment": appointment_json(appointment), "email_sent": sent})

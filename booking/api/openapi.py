@@ -464,8 +464,8 @@ def _schemas() -> dict[str, Schema]:
                 "appointment": ref("Appointment"),
                 "email_sent": {
                     "type": "boolean",
-                    "description": "Whether the customer's email went out; the change "
-                    "stands either way.",
+                    "description": "Whether the customer's email went out, or waits in "
+                    "the background queue (which retries it); the change stands either way.",
                 },
             },
         },

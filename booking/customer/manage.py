@@ -25,7 +25,7 @@ from booking.models import Appointment, Business
 from booking.ratelimits import booking_limit, search_limit
 from booking.services.bookings import BookingError, can_change, reschedule_appointment
 from booking.services.clock import now_utc
-from booking.services.emails import notify
+from booking.services.emails import queue_email
 from booking.services.offering import Address, bookable_service, find_slots
 from booking.services.quotes import Quote, QuoteError, read_quote
 
@@ -132,5 +132,5 @@ def reschedule_confirm(token: str):
     except BookingError as error:
         return _refused(appointment, error.code)
     flash(_("Your appointment has been moved."), "info")
-    flash_mail(notify(appointment, "rescheduled", now), appointment)
+    flash_mail(queue_email(appointment, "rescheduled", now), appointment)
     return redirect(url_for("customer.manage", token=token))

@@ -30,7 +30,7 @@ from booking.services.bookings import (
     confirm_booking,
 )
 from booking.services.clock import now_utc
-from booking.services.emails import notify
+from booking.services.emails import queue_email
 from booking.services.offering import Address, bookable_service, find_slots, pricing_policy
 from booking.services.quotes import Quote, QuoteError, read_quote, sign_quote
 from booking.validation import looks_like_token
@@ -389,7 +389,7 @@ def confirm():
         if error.code in {"slot_taken", "not_bookable"}:
             return render_slots(business, service, quote.address, status=409)
         return redirect(url_for("customer.index"))
-    flash_mail(notify(appointment, "booked", now), appointment)
+    flash_mail(queue_email(appointment, "booked", now), appointment)
     return redirect(url_for("customer.manage", token=appointment.manage_token, new=1))
 
 
@@ -432,5 +432,5 @@ def cancel(token: str):
         return redirect(url_for("customer.manage", token=token))
     flash(_("Your appointment is cancelled."), "info")
     if cancelled:
-        flash_mail(notify(appointment, "cancelled", now), appointment)
+        flash_mail(queue_email(appointment, "cancelled", now), appointment)
     return redirect(url_for("customer.manage", token=token))

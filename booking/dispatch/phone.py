@@ -40,7 +40,7 @@ from booking.services.addresses import (
 )
 from booking.services.bookings import BookingError, Contact, confirm_booking
 from booking.services.clock import now_utc
-from booking.services.emails import notify
+from booking.services.emails import queue_email
 from booking.services.offering import Address, bookable_service, find_slots
 from booking.services.quotes import Quote
 from booking.validation import email_address, strip
@@ -191,7 +191,7 @@ def phone_booking_confirm():
     flash(_("Booked by phone for %(name)s.", name=appointment.customer.name), "info")
     if not contact.email:
         flash(_("No email address given: no confirmation was sent."), "info")
-    elif notify(appointment, "booked", now):
+    elif queue_email(appointment, "booked", now):
         flash(_("The confirmation was sent to %(email)s.", email=contact.email), "info")
     else:
         flash(_("The confirmation email could not be sent; the booking stands."), "error")

@@ -30,7 +30,7 @@ from booking.models import Business, Technician
 from booking.services.boards import day_board
 from booking.services.clock import hhmm, local_today, now_utc, seconds_of_day
 from booking.services.eta import StopState
-from booking.services.notices import notify_on_the_way
+from booking.services.notices import queue_on_the_way
 from booking.services.progress import STEPS, ProgressError, refusal, report
 from booking.services.routemap import map_data
 from booking.services.sheets import SheetLink, read_sheet
@@ -180,7 +180,7 @@ def _notify(opened: OpenSheet, appointment_id: int, now: datetime) -> None:
     if entry is None or appointment_id not in entry.eta:
         return
     stop = next(s for s in entry.stops if s.appointment_id == appointment_id)
-    notify_on_the_way(stop.appointment, entry.eta[appointment_id].arrival, now)
+    queue_on_the_way(stop.appointment, entry.eta[appointment_id].arrival, now)
 
 
 # More views on `bp`: the PDF and the calendar feed; imported last because they import bp.

@@ -25,6 +25,7 @@ from booking.models import (
 )
 from booking.services.background import job_queue
 from booking.services.dayplans import current_version, load_days, worker_for_day
+from booking.services.planning import fail_proposal
 from booking.services.proposals import Plan, ProposalKind, Stop, propose, start_proposal
 from booking.services.travel import travel_times
 from optimizer.domain import Job
@@ -61,7 +62,8 @@ def start_absence(
     ):
         raise AbsenceError("started")
     proposal = start_proposal(business, day, ProposalKind.ABSENCE, user)
-    job_queue().enqueue(run_absence, proposal.id, technician.id, reason, time_limit_s)
+    if not job_queue().enqueue(run_absence, proposal.id, technician.id, reason, time_limit_s):
+        fail_proposal(proposal, "solver_failed", proposal.base_version)  # e.g. Redis is down
     return proposal
 
 

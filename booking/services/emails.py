@@ -5,8 +5,10 @@ language the customer booked in.
 
 Plain text only: nothing a customer typed can turn into markup, and every mail program
 shows it. Amounts and dates are in the booking's locale, times in the business's zone.
-Sending happens after the change is committed (`notify`); a mail that cannot be built or
-sent is logged and reported, never undoing the change.
+Sending happens after the change is committed: `queue_email` hands it to the background
+queue (`send_email_job` sends it there, and RQ retries it when the mail server is down);
+`notify` sends at once. A mail that cannot be built or sent is logged and reported, never
+undoing the change.
 """
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ from flask_babel import gettext as _
 
 from booking.extensions import db
 from booking.models import Appointment, Business
+from booking.services.background import (
+    RETRY_DELIVERY,
+    job_queue,
+    links_from,
+    request_base_url,
+)
 from booking.services.bookings import change_deadline
 from booking.services.calendar_file import CalendarEvent, appointment_uid, calendar_file
 from booking.services.clock import local_datetime
@@ -46,6 +54,34 @@ def notify(appointment: Appointment, change: Change, now: datetime) -> bool:
         log.warning("email %s not built: %s", change, type(error).__name__)
         return False
     return send_mail(message, change)
+
+
+class EmailNotSent(Exception):
+    """Raised by the job so that a retrying queue tries again; names no person."""
+
+
+def queue_email(appointment: Appointment, change: Change, now: datetime) -> bool:
+    """Send the email about a committed change in the background; False when it ran at
+    once and failed, True when it went out or waits in the queue."""
+    return job_queue().enqueue(
+        send_email_job,
+        appointment.id,
+        change,
+        now.isoformat(),
+        request_base_url(),
+        retry_after_s=RETRY_DELIVERY,
+    )
+
+
+def send_email_job(appointment_id: int, change: Change, at: str, base_url: str) -> None:
+    """The background job: the email as of the change at `at` (ISO time), links to
+    `base_url`. Raises EmailNotSent, so RQ tries again later."""
+    appointment = db.session.get(Appointment, appointment_id)
+    if appointment is None:
+        return  # erased meanwhile: nobody left to write to
+    with links_from(base_url):
+        if not notify(appointment, change, datetime.fromisoformat(at)):
+            raise EmailNotSent(f"email {change} not sent")
 
 
 def _subject(change: Change, service: str, day: str) -> str:

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from booking.extensions import db
 from booking.models import Appointment, AppointmentStatus, PlanProposal, ProposalStatus
-from booking.services.emails import Change, notify
+from booking.services.emails import Change, queue_email
 from booking.services.proposals import Plan
 
 EMAIL_FOR: dict[AppointmentStatus, Change] = {
@@ -33,7 +33,7 @@ class Notice:
 def _notice(appointment: Appointment, change: Change, now: datetime) -> Notice:
     if not appointment.customer.email:
         return Notice(appointment, change, None)
-    return Notice(appointment, change, notify(appointment, change, now))
+    return Notice(appointment, change, queue_email(appointment, change, now))
 
 
 def notify_customers(proposal: PlanProposal, now: datetime) -> list[Notice]:

@@ -5,8 +5,9 @@ and by text message through a `TextMessageGateway`. `SMS_GATEWAY=none` (the defa
 sends no text messages: it only logs that one was skipped, without number or text. A real
 gateway plugs in by implementing the Protocol and being named in `build_gateway`.
 
-Like every email, the notice goes out after the change is committed and never raises: a
-notice that cannot be sent is logged and reported as False; the progress stands.
+Like every email, the notice goes out after the change is committed, through the
+background queue (`queue_on_the_way`), and never undoes the progress: a notice that
+cannot be sent is logged; RQ tries the email again later.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from flask_babel import gettext as _
 
 from booking.extensions import db
 from booking.models import Appointment, Business
+from booking.services.background import RETRY_DELIVERY, job_queue
 from booking.services.clock import hhmm
 from booking.services.mail import send_mail
 
@@ -127,3 +129,26 @@ def notify_on_the_way(appointment: Appointment, arrival_s: int, now: datetime) -
     except Exception as error:  # a notice must never undo or hide the reported progress
         log.warning("on-the-way notice not sent: %s", type(error).__name__)
     return sent
+
+
+class NoticeNotSent(Exception):
+    """Raised by the job so that a retrying queue tries again; names no person."""
+
+
+def queue_on_the_way(appointment: Appointment, arrival_s: int, now: datetime) -> bool:
+    """`notify_on_the_way` in the background; False when it ran at once and failed."""
+    return job_queue().enqueue(
+        send_on_the_way_job, appointment.id, arrival_s, now.isoformat(),
+        retry_after_s=RETRY_DELIVERY,
+    )
+
+
+def send_on_the_way_job(appointment_id: int, arrival_s: int, at: str) -> None:
+    """The background job. Raises NoticeNotSent when the email did not go out; the retry
+    sends the text message again too."""
+    appointment = db.session.get(Appointment, appointment_id)
+    if appointment is None:
+        return  # erased meanwhile
+    sent = notify_on_the_way(appointment, arrival_s, datetime.fromisoformat(at))
+    if appointment.customer.email and not sent:
+        raise NoticeNotSent("on-the-way email not sent")

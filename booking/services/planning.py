@@ -128,7 +128,10 @@ def start_reoptimisation(
 ) -> PlanProposal:
     """A proposal that is RUNNING until the background solver fills it in."""
     proposal = start_proposal(business, day, ProposalKind.REOPTIMISE, user)
-    job_queue().enqueue(run_reoptimisation, proposal.id, time_limit_s)
+    if not job_queue().enqueue(run_reoptimisation, proposal.id, time_limit_s):
+        # Not queued (Redis unreachable): the dispatcher sees why instead of a proposal
+        # that stays RUNNING for good.
+        fail_proposal(proposal, "solver_failed", proposal.base_version)
     return proposal
 
 
@@ -150,7 +153,7 @@ def run_reoptimisation(proposal_id: int, time_limit_s: float) -> None:
         if verdict == "improved" and current_version(business.id, day) != solved.version:
             verdict = "changed_meanwhile"
         if verdict != "improved":
-            _fail(proposal, verdict, solved.version)
+            fail_proposal(proposal, verdict, solved.version)
             return
         plan = Plan(
             routes={
@@ -171,10 +174,11 @@ def run_reoptimisation(proposal_id: int, time_limit_s: float) -> None:
     except Exception:
         db.session.rollback()
         logger.exception("re-optimising %s of business %s failed", day, business.id)
-        _fail(proposal, "solver_failed", proposal.base_version)
+        fail_proposal(proposal, "solver_failed", proposal.base_version)
 
 
-def _fail(proposal: PlanProposal, reason: str, version: int) -> None:
+def fail_proposal(proposal: PlanProposal, reason: str, version: int) -> None:
+    """A RUNNING proposal becomes FAILED with `reason` (one of NOTHING_TO_APPLY's keys)."""
     db.session.refresh(proposal)
     if proposal.status != ProposalStatus.RUNNING:
         return

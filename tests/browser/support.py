@@ -39,6 +39,8 @@ def browser_config(tmp_path: Path, geodata_dir: Path, **settings: object) -> dic
         "GEODATA_DIR": str(geodata_dir),
         "RATELIMIT_ENABLED": False,
         "SOLVER_TIME_LIMIT_S": 1.0,
+        # Emails at once, so the outbox holds them when the page has loaded.
+        "BACKGROUND_QUEUE": "inline",
         "MAP_TILE_URL": NO_TILES,
         "_instance_path": str(tmp_path / "instance"),
         **settings,
