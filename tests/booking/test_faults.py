@@ -394,6 +394,30 @@ def test_the_api_answers_an_unreachable_database_with_503_json(cut_off: FlaskCli
         assert error["message"].startswith(DB_DOWN_DE)
 
 
+def test_a_request_that_gets_no_pooled_connection_is_503(
+    app: Flask, migrated: dict[str, object]
+) -> None:
+    """A pool of one connection, held elsewhere, and a tenth of a second to wait: the
+    request answers 503 temporarily_unavailable instead of hanging or failing with 500."""
+    make_business()
+    db.session.commit()
+    small = make_app(
+        {
+            **migrated,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 1, "max_overflow": 0, "pool_timeout": 0.1},
+        }
+    )
+    with small.app_context():
+        held = db.engine.connect()
+        try:
+            response = small.test_client().get(f"{API}/services")
+        finally:
+            held.close()
+            db.engine.dispose()
+    assert error_of(response, 503)["code"] == "temporarily_unavailable"
+    assert response.headers["Retry-After"] == "30"
+
+
 @pytest.fixture
 def terminate_backend(database_url: str) -> Iterator[Callable[[], None]]:
     """A function that ends the app's current PostgreSQL connection from a second one, as
