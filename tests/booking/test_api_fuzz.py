@@ -6,8 +6,9 @@ checks each answer: no 5xx; the status is documented for that operation; the med
 the required headers and the body match what the document says for that status.
 
 The firm is seeded with real data (tests/factories.py): one booked and one cancelled
-appointment, so that a third of the generated manage tokens and quotes are real ones and
-the fuzzer reaches past "unknown appointment" and "invalid quote" into the booking code.
+appointment. In about half of the requests, generated manage tokens, quotes, service codes
+and address parts are swapped for real ones, so that the fuzzer reaches past "unknown
+appointment", "invalid quote" and "unknown address" into the offer and booking code.
 
 Deterministic (derandomize) and bounded: KOMBITERMIN_FUZZ_EXAMPLES examples per
 operation and mode (default 12). The number of generated cases is printed (run with -s)
@@ -61,19 +62,26 @@ def real_tokens_and_quotes(client: FlaskClient) -> tuple[list[str], list[str]]:
     return tokens, quotes[2:4]
 
 
-def with_real_data(case: Any, token: str | None, quote: str | None) -> None:
-    """Put a real token into the path and a real quote into the body, where they fit."""
-    if token is not None and "token" in case.path_parameters:
-        case.path_parameters["token"] = token
-    if quote is not None and isinstance(case.body, dict) and "quote" in case.body:
-        case.body["quote"] = quote
+def real_values(client: FlaskClient) -> dict[str, list[str]]:
+    """What may replace a generated value, by its name: manage tokens (of a booked and a
+    cancelled appointment), fresh quotes, service codes and known addresses' parts."""
+    tokens, quotes = real_tokens_and_quotes(client)
+    return {
+        "token": tokens,
+        "quote": quotes,
+        "service": ["tap", "gasboiler", "bigjob"],
+        "postcode": ["39104", "39179"],
+        "city": ["Magdeburg", "Barleben"],
+        "street": ["Breiter Weg 10"],
+    }
 
 
 def fuzz(
-    operation: Any, mode: GenerationMode, real: tuple[list[str], list[str]], seen: Counter[str]
+    operation: Any, mode: GenerationMode, real: dict[str, list[str]], seen: Counter[str]
 ) -> None:
-    """Run EXAMPLES generated requests of one operation and mode through the checks."""
-    tokens, quotes = real
+    """Run EXAMPLES generated requests of one operation and mode through the checks, and
+    count them by operation, mode and status. In about half of them each token, quote,
+    service or address part is a real one."""
 
     @settings(
         max_examples=EXAMPLES,
@@ -85,15 +93,29 @@ def fuzz(
     )
     @given(
         case=operation.as_strategy(generation_mode=mode),
-        token=st.sampled_from([None, None, *tokens]),
-        quote=st.sampled_from([None, None, *quotes]),
+        swaps=st.fixed_dictionaries(
+            {name: st.sampled_from([None, *values]) for name, values in real.items()}
+        ),
+        swap=st.booleans(),
     )
-    def call(case: Any, token: str | None, quote: str | None) -> None:
-        seen[f"{operation.label} {mode}"] += 1
-        with_real_data(case, token, quote)
-        case.call_and_validate(checks=CHECKS)
+    def call(case: Any, swaps: dict[str, str | None], swap: bool) -> None:
+        if swap:
+            with_real_data(case, swaps)
+        response = case.call_and_validate(checks=CHECKS)
+        seen[f"{operation.label} {mode} {response.status_code}"] += 1
 
     call()
+
+
+def with_real_data(case: Any, swaps: dict[str, str | None]) -> None:
+    """Put the chosen real values where the generated request has a field of that name."""
+    for name, value in swaps.items():
+        if value is None:
+            continue
+        if name in case.path_parameters:
+            case.path_parameters[name] = value
+        if isinstance(case.body, dict) and name in case.body:
+            case.body[name] = value
 
 
 def test_fuzz_every_operation_against_the_document(
@@ -101,7 +123,7 @@ def test_fuzz_every_operation_against_the_document(
 ) -> None:
     """No generated request gets a 5xx or an answer the document does not describe."""
     make_business()
-    real = real_tokens_and_quotes(client)
+    real = real_values(client)
     schema = schemathesis.openapi.from_wsgi(DOCUMENT_PATH, app)
     generated: Counter[str] = Counter()
     for result in schema.get_all_operations():
@@ -110,7 +132,8 @@ def test_fuzz_every_operation_against_the_document(
 
     total = sum(generated.values())
     record_property("generated_cases", total)
-    print(f"\nschemathesis: {total} generated cases")
+    print(f"\nschemathesis: {total} generated cases (operation, mode, status: how many)")
     for label, number in sorted(generated.items()):
         print(f"  {number:5d}  {label}")
-    assert len({label.rsplit(" ", 1)[0] for label in generated}) == 8  # every operation ran
+    operations = {label.rsplit(" ", 2)[0] for label in generated}
+    assert len(operations) == 8  # every operation ran
