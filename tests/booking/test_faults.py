@@ -419,15 +419,16 @@ def test_a_request_that_gets_no_pooled_connection_is_503(
 
 
 @pytest.fixture
-def terminate_backend(database_url: str) -> Iterator[Callable[[], None]]:
-    """A function that ends the app's current PostgreSQL connection from a second one, as
-    a restart or a failover would (PostgreSQL only)."""
+def terminate_backend(database_url: str) -> Iterator[Callable[..., None]]:
+    """A function that ends a PostgreSQL connection of the app (the session's, or the one
+    with this backend pid) from a second one, as a restart or a failover would."""
     if not database_url.startswith("postgresql"):
         pytest.skip("pg_terminate_backend is PostgreSQL's")
     admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
 
-    def terminate() -> None:
-        pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    def terminate(pid: int | None = None) -> None:
+        if pid is None:
+            pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
         with admin.connect() as connection:
             connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
 
@@ -436,7 +437,7 @@ def terminate_backend(database_url: str) -> Iterator[Callable[[], None]]:
 
 
 def cut_during_the_insertion(
-    monkeypatch: pytest.MonkeyPatch, terminate: Callable[[], None]
+    monkeypatch: pytest.MonkeyPatch, terminate: Callable[..., None]
 ) -> None:
     """Terminate the booking's connection right after the day is locked and the insertion
     is found, before the appointment is written."""
@@ -456,7 +457,7 @@ def test_a_connection_lost_mid_booking_writes_nothing_and_a_retry_books(
     app: Flask,
     client: FlaskClient,
     monkeypatch: pytest.MonkeyPatch,
-    terminate_backend: Callable[[], None],
+    terminate_backend: Callable[..., None],
 ) -> None:
     """PostgreSQL ends the connection while the booking holds the day's lock: the API
     answers 503 temporarily_unavailable with Retry-After; no customer, appointment or stop
@@ -478,11 +479,26 @@ def test_a_connection_lost_mid_booking_writes_nothing_and_a_retry_books(
     assert count(Appointment) == count(RouteStop) == 1
 
 
+def test_a_connection_ended_between_requests_is_replaced_unnoticed(
+    app: Flask, client: FlaskClient, terminate_backend: Callable[..., None]
+) -> None:
+    """PostgreSQL ends the idle pooled connection (a restart, an idle timeout): the next
+    request gets a fresh one (pool_pre_ping) and answers 200, not 503."""
+    make_business()
+    db.session.commit()
+    db.engine.dispose()
+    with db.engine.connect() as connection:  # the pool's only connection from now on
+        pid = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    terminate_backend(pid)
+    response = client.get(f"{API}/services")
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
 def test_a_connection_lost_mid_booking_on_the_pages_is_a_503_page(
     app: Flask,
     client: FlaskClient,
     monkeypatch: pytest.MonkeyPatch,
-    terminate_backend: Callable[[], None],
+    terminate_backend: Callable[..., None],
 ) -> None:
     """The same through the booking page: a 503 page saying nothing was saved."""
     make_business()
