@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
+import pytest
 import schemathesis
 from flask import Flask
 from flask.testing import FlaskClient
@@ -36,7 +38,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from booking.api.openapi import DOCUMENT_PATH
-from tests.booking.test_api import API, offered_quotes
+from booking.models import Appointment, Customer
+from tests.booking.pages import ADDRESS, count
+from tests.booking.test_api import API, error_of, offered_quotes
 from tests.booking.test_api import book as api_book
 from tests.factories import make_business
 
@@ -137,3 +141,55 @@ def test_fuzz_every_operation_against_the_document(
         print(f"  {number:5d}  {label}")
     operations = {label.rsplit(" ", 2)[0] for label in generated}
     assert len(operations) == 8  # every operation ran
+
+
+# --- what the fuzzer found ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "Erika\nMustermann"),
+        ("name", "Erika\rMustermann"),
+        ("name", "Erika\u2028Mustermann"),
+        ("access_hints", "Hinterhaus\n2. OG"),
+    ],
+)
+def test_a_line_break_inside_a_one_line_field_is_refused(
+    client: FlaskClient, field: str, value: str
+) -> None:
+    """A name with a line break was booked, and then its confirmation could not be built
+    (an email header refuses line breaks): now it is 422 invalid_field naming the field,
+    and nothing is stored. (Leading and trailing ones are stripped as before.)"""
+    make_business()
+    response = api_book(client, offered_quotes(client)[0], **{field: value})
+    error = error_of(response, 422)
+    assert error["code"] == "invalid_field"
+    assert error["fields"] == {field: ["Bitte in einer Zeile schreiben."]}
+    assert count(Appointment) == count(Customer) == 0
+
+
+@pytest.mark.parametrize("field", ["street", "city"])
+def test_a_line_break_inside_an_address_is_refused(client: FlaskClient, field: str) -> None:
+    """The same for the street and the city of POST offers."""
+    make_business()
+    response = client.post(
+        f"{API}/offers", json={"service": "tap", **ADDRESS, field: f"{ADDRESS[field]}\nX"}
+    )
+    assert error_of(response, 422)["fields"] == {field: ["Bitte in einer Zeile schreiben."]}
+
+
+def test_an_email_address_we_could_not_write_to_is_refused(
+    client: FlaskClient, outbox: Path
+) -> None:
+    """Letters beyond ASCII before the @ (müller@…) were accepted, and the confirmation
+    could not be built: now the address is refused like any invalid one. After the @ they
+    are fine (Python's email package writes such domains)."""
+    make_business()
+    quotes = offered_quotes(client)
+    refused = api_book(client, quotes[0], email="müller@example.de")
+    invalid = ["Bitte geben Sie eine gültige E-Mail-Adresse ein."]
+    assert error_of(refused, 422)["fields"] == {"email": invalid}
+    accepted = api_book(client, quotes[0], email="kunde@müller.de")
+    assert accepted.status_code == 201, accepted.get_data(as_text=True)
+    assert accepted.get_json()["email_sent"] is True
