@@ -56,9 +56,11 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
         # the trusted proxies name in X-Forwarded-For.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])
 
+    from booking.errors import init_error_handlers
     from booking.ratelimits import init_rate_limits
 
     init_rate_limits(app)
+    init_error_handlers(app)
 
     from booking.services.addresses import init_geocoder
     from booking.services.background import init_background

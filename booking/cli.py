@@ -90,7 +90,13 @@ def register_cli(app: Flask) -> None:
             day = date.fromisoformat(day_text)
         except ValueError as error:
             raise click.ClickException("--day must look like 2026-11-23") from error
-        outcome = replan_day(business, day, PlanParameters(time_limit_s=time_limit))
+        try:
+            outcome = replan_day(business, day, PlanParameters(time_limit_s=time_limit))
+        except Exception as error:  # replan_day wrote nothing or rolled back: the plan stays
+            db.session.rollback()
+            raise click.ClickException(
+                f"the solver failed ({type(error).__name__}); the plan in force stays"
+            ) from error
         click.echo(
             f"{outcome.reason}: travel {outcome.travel_before_s // 60} → "
             f"{outcome.travel_after_s // 60} min, {outcome.meters_before / 1000:.1f} → "

@@ -44,6 +44,9 @@ def config_from_env(instance_path: str) -> dict[str, Any]:
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": database_url,
+        # A pooled connection the server has ended meanwhile (a restart, a failover, an idle
+        # timeout) is replaced at checkout instead of failing the next request.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "DEMO_MODE": demo,
         "GEOCODER": os.environ.get("GEOCODER", "postcode"),
         "NOMINATIM_URL": os.environ.get("NOMINATIM_URL", "https://nominatim.openstreetmap.org"),

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Regexp
 
-from booking.validation import ACCESS_HINTS_MAX, phone_number, plain_text, strip
+from booking.validation import ACCESS_HINTS_MAX, one_line, phone_number, plain_text, strip
 
 NAME_LENGTH_MESSAGE = _l("Between 2 and 120 characters, please.")
 NOTES_LABEL = _l("Notes")
@@ -33,6 +33,7 @@ def person_name(required: Any) -> StringField:
             DataRequired(required),
             Length(min=2, max=120, message=NAME_LENGTH_MESSAGE),
             plain_text,
+            one_line,
         ],
     )
 
@@ -66,6 +67,7 @@ def access_hints() -> StringField:
                 message=_l("At most %(max)d characters, please.", max=ACCESS_HINTS_MAX),
             ),
             plain_text,
+            one_line,
         ],
     )
 
@@ -74,7 +76,7 @@ def street(required: Any) -> StringField:
     return StringField(
         _l("Street and house number"),
         filters=[strip],
-        validators=[DataRequired(required), Length(max=200), plain_text],
+        validators=[DataRequired(required), Length(max=200), plain_text, one_line],
     )
 
 
@@ -93,5 +95,5 @@ def city(required: Any) -> StringField:
     return StringField(
         _l("City"),
         filters=[strip],
-        validators=[DataRequired(required), Length(max=120), plain_text],
+        validators=[DataRequired(required), Length(max=120), plain_text, one_line],
     )

@@ -37,7 +37,9 @@ def is_valid_phone(text: str) -> bool:
 
 def is_valid_email(text: str) -> bool:
     try:
-        validate_email(text, check_deliverability=False)
+        # Letters beyond ASCII before the @ need SMTPUTF8, which an email header built by
+        # Python's email package cannot carry: the confirmation could never be sent.
+        validate_email(text, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError:
         return False
     return len(text) <= 200
@@ -49,6 +51,13 @@ def looks_like_token(text: str) -> bool:
 
 def looks_like_code(text: str) -> bool:
     return CODE_PATTERN.match(text) is not None
+
+
+def one_line(form: Form, field: Field) -> None:
+    """WTForms validator: no line break of any kind. A name or an address with one cannot
+    go into an email header or a route sheet's line."""
+    if isinstance(field.data, str) and len(field.data.splitlines()) > 1:
+        raise ValidationError(_l("Please write this on one line."))
 
 
 def plain_text(form: Form, field: Field) -> None:

@@ -106,9 +106,11 @@ ERROR_CODES: dict[str, str] = {
     "seconds (also in the Retry-After header).",
     "geocoder_unavailable": "The address server cannot be reached; try again after "
     "`retry_after_s` seconds (also in the Retry-After header).",
+    "temporarily_unavailable": "The database cannot be reached; nothing was written. Try "
+    "again after `retry_after_s` seconds (also in the Retry-After header).",
 }
 FIELD_CODES = ("invalid_field", "consent_required")
-RETRY_CODES = ("rate_limited", "geocoder_unavailable")
+RETRY_CODES = ("rate_limited", "geocoder_unavailable", "temporarily_unavailable")
 ALTERNATIVES_CODES = ("slot_taken", "not_bookable")
 
 RETRY_AFTER_HEADER: Schema = {
@@ -160,6 +162,8 @@ INVALID_JSON = {"$ref": "#/components/responses/InvalidJson"}
 RATE_LIMITED = {"$ref": "#/components/responses/RateLimited"}
 TOKEN_NOT_FOUND = {"$ref": "#/components/responses/UnknownAppointment"}
 NO_BUSINESS = "The booking service is not set up."
+DATABASE_DOWN = "The database cannot be reached; nothing was written."
+UNAVAILABLE = {"$ref": "#/components/responses/Unavailable"}
 
 
 def operation(
@@ -609,7 +613,11 @@ def _paths() -> dict[str, Any]:
                 "service with its duration, base price and lowest possible price.",
                 {
                     "200": ok_response("The catalogue.", "Catalogue"),
-                    "503": error_response(NO_BUSINESS, "service_unavailable"),
+                    "503": error_response(
+                        f"{NO_BUSINESS} Or: {DATABASE_DOWN}",
+                        "service_unavailable",
+                        "temporarily_unavailable",
+                    ),
                 },
             )
         },
@@ -629,9 +637,11 @@ def _paths() -> dict[str, Any]:
                     ),
                     "429": RATE_LIMITED,
                     "503": error_response(
-                        "The address cannot be located now, or the booking service is not set up.",
+                        "The address cannot be located now, the booking service is not set up, "
+                        "or the database cannot be reached.",
                         "geocoder_unavailable",
                         "service_unavailable",
+                        "temporarily_unavailable",
                     ),
                 },
                 ref("AddressInput"),
@@ -657,9 +667,11 @@ def _paths() -> dict[str, Any]:
                     ),
                     "429": RATE_LIMITED,
                     "503": error_response(
-                        "The address cannot be located now, or the booking service is not set up.",
+                        "The address cannot be located now, the booking service is not set up, "
+                        "or the database cannot be reached.",
                         "geocoder_unavailable",
                         "service_unavailable",
+                        "temporarily_unavailable",
                     ),
                 },
                 ref("OffersRequest"),
@@ -693,7 +705,11 @@ def _paths() -> dict[str, Any]:
                         "quote_invalid",
                     ),
                     "429": RATE_LIMITED,
-                    "503": error_response(NO_BUSINESS, "service_unavailable"),
+                    "503": error_response(
+                        f"{NO_BUSINESS} Or: {DATABASE_DOWN}",
+                        "service_unavailable",
+                        "temporarily_unavailable",
+                    ),
                 },
                 ref("BookingRequest"),
             )
@@ -708,6 +724,7 @@ def _paths() -> dict[str, Any]:
                 {
                     "200": ok_response("The appointment.", "AppointmentAnswer"),
                     "404": TOKEN_NOT_FOUND,
+                    "503": UNAVAILABLE,
                 },
             ),
         },
@@ -732,6 +749,7 @@ def _paths() -> dict[str, Any]:
                         "service_unavailable",
                     ),
                     "429": RATE_LIMITED,
+                    "503": UNAVAILABLE,
                 },
                 {"type": "object"},
                 body_required=False,
@@ -770,6 +788,7 @@ def _paths() -> dict[str, Any]:
                         "quote_invalid",
                     ),
                     "429": RATE_LIMITED,
+                    "503": UNAVAILABLE,
                 },
                 ref("RescheduleRequest"),
             ),
@@ -787,6 +806,7 @@ def _paths() -> dict[str, Any]:
                     "404": TOKEN_NOT_FOUND,
                     "409": error_response("Not cancelled.", "cutoff_passed", "appointment_changed"),
                     "429": RATE_LIMITED,
+                    "503": UNAVAILABLE,
                 },
             ),
         },
@@ -809,7 +829,9 @@ Every error is JSON: `{"error": {"code": …, "message": …}}`, some with `fiel
 `retry_after_s` or `alternatives` (see `ErrorDetail`). Messages and explanations are in
 German unless `?lang=en` asks for English. Searches (`geocode`, `offers`, a move's
 `offers`) and changes (`bookings`, `reschedule`, `cancel`) are rate-limited per client
-address (429 `rate_limited`). No login: quotes and manage tokens authorise.
+address (429 `rate_limited`). When the database cannot be reached, every operation
+answers 503 `temporarily_unavailable` with Retry-After, and nothing is written. No login:
+quotes and manage tokens authorise.
 """
 
 
@@ -852,6 +874,7 @@ def _document() -> dict[str, Any]:
             "responses": {
                 "InvalidJson": error_response("The body is not a JSON object.", "invalid_json"),
                 "RateLimited": error_response("Over the rate limit.", "rate_limited"),
+                "Unavailable": error_response(DATABASE_DOWN, "temporarily_unavailable"),
                 "UnknownAppointment": error_response(
                     "No appointment with this token.", "unknown_appointment", "not_found"
                 ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -12,6 +14,7 @@ from wtforms.validators import DataRequired, Optional, Regexp
 
 from booking import fields
 from booking.dispatch import bp, my_business, requested_day
+from booking.extensions import db
 from booking.models import Business, ServiceType
 from booking.services.addresses import AddressNotFound, locate
 from booking.services.clock import hhmm, local_today, now_utc, seconds_of_day
@@ -20,6 +23,8 @@ from booking.services.geocoding import GeocoderUnavailable
 from booking.services.proposals import ProposalKind, propose
 from booking.validation import email_address, strip
 from optimizer.domain import TimeWindow
+
+logger = logging.getLogger(__name__)
 
 H = 3600
 DEFAULT_REACH_S = 2 * H  # "within two hours": what a Notdienst usually promises
@@ -91,21 +96,32 @@ def emergency():
                 caller = Caller(
                     form.name.data, form.phone.data, form.email.data or "", form.notes.data or ""
                 )
-                plan = emergency_plan(
-                    business, day, service, address, TimeWindow(window_start, window_end),
-                    caller, now,
-                )
-                if plan is None:
-                    flash(
-                        _(
-                            "No technician can reach this address in that window without "
-                            "breaking another promise. Widen the window or choose another day."
-                        ),
-                        "error",
+                try:
+                    plan = emergency_plan(
+                        business, day, service, address, TimeWindow(window_start, window_end),
+                        caller, now,
                     )
+                except Exception as error:  # a planner bug must not become a 500
+                    db.session.rollback()
+                    # The kind of error only: the caller's name and address stay out of logs.
+                    logger.error("planning an emergency failed: %s", type(error).__name__)
+                    flash(_("Planning failed; nothing was changed. Please try again."), "error")
+                    status = 503
                 else:
-                    proposal = propose(business, day, ProposalKind.EMERGENCY, plan, current_user)
-                    return redirect(url_for("dispatch.proposal", proposal_id=proposal.id))
+                    if plan is None:
+                        flash(
+                            _(
+                                "No technician can reach this address in that window without "
+                                "breaking another promise. Widen the window or choose another "
+                                "day."
+                            ),
+                            "error",
+                        )
+                    else:
+                        proposal = propose(
+                            business, day, ProposalKind.EMERGENCY, plan, current_user
+                        )
+                        return redirect(url_for("dispatch.proposal", proposal_id=proposal.id))
     elif request.method == "POST":
         status = 422
     return render_template(

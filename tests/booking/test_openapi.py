@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -34,6 +35,7 @@ from booking.api.openapi import DOCUMENT_PATH, SERVER_URL, openapi_document
 from booking.extensions import db
 from booking.services.geocoding import GeocoderUnavailable
 from tests.booking.pages import ADDRESS
+from tests.booking.test_faults import unreachable
 from tests.conftest import make_app
 from tests.factories import TUESDAY, make_business
 
@@ -676,6 +678,69 @@ def cancel_after_the_cutoff(ctx: Ctx):
 def cancel_over_the_limit(ctx: Ctx):
     make_business()
     return over_the_limit(ctx, f"{API}/appointments/not-a-token/cancel")
+
+
+# Every operation when the database cannot be reached (tests/booking/test_faults.py)
+
+
+def database_down(ctx: Ctx) -> FlaskClient:
+    """A client of an app whose database cannot be reached."""
+    url = unreachable(
+        str(ctx.migrated["SQLALCHEMY_DATABASE_URI"]), Path(str(ctx.migrated["_instance_path"]))
+    )
+    web = make_app({**ctx.migrated, "SQLALCHEMY_DATABASE_URI": url})
+
+    def dispose() -> None:
+        with web.app_context():
+            db.engine.dispose()
+
+    ctx.cleanups.append(dispose)
+    return web.test_client()
+
+
+SOME_TOKEN = "a" * 43
+
+
+@case("/services", "get", 503)
+def services_without_a_database(ctx: Ctx):
+    return database_down(ctx).get(f"{API}/services")
+
+
+@case("/geocode", "post", 503)
+def geocode_without_a_database(ctx: Ctx):
+    return database_down(ctx).post(f"{API}/geocode", json=ADDRESS)
+
+
+@case("/offers", "post", 503)
+def offers_without_a_database(ctx: Ctx):
+    return database_down(ctx).post(f"{API}/offers", json={"service": "tap", **ADDRESS})
+
+
+@case("/bookings", "post", 503)
+def book_without_a_database(ctx: Ctx):
+    return database_down(ctx).post(f"{API}/bookings", json={"quote": "x", **CONTACT})
+
+
+@case("/appointments/{token}", "get", 503)
+def appointment_without_a_database(ctx: Ctx):
+    return database_down(ctx).get(f"{API}/appointments/{SOME_TOKEN}")
+
+
+@case("/appointments/{token}/offers", "post", 503)
+def move_offers_without_a_database(ctx: Ctx):
+    return database_down(ctx).post(f"{API}/appointments/{SOME_TOKEN}/offers")
+
+
+@case("/appointments/{token}/reschedule", "post", 503)
+def reschedule_without_a_database(ctx: Ctx):
+    return database_down(ctx).post(
+        f"{API}/appointments/{SOME_TOKEN}/reschedule", json={"quote": "x"}
+    )
+
+
+@case("/appointments/{token}/cancel", "post", 503)
+def cancel_without_a_database(ctx: Ctx):
+    return database_down(ctx).post(f"{API}/appointments/{SOME_TOKEN}/cancel")
 
 
 @pytest.fixture
