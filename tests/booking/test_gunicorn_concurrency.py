@@ -68,6 +68,8 @@ def base_url(settings: dict[str, Any], tmp_path_factory: pytest.TempPathFactory)
         "SECRET_KEY": SECRET,
         "GEOCODER": "postcode",
         "GEODATA_DIR": settings["GEODATA_DIR"],
+        # pgeocode's converted copy of our few postcodes; never the instance folder's
+        "PGEOCODE_DATA_DIR": str(tmp_path_factory.mktemp("pgeocode")),
         "RATELIMIT_ENABLED": "0",  # 50 bookings from one address are the point here
         "MAILER": "outbox",
         "MAIL_OUTBOX": str(outbox),
