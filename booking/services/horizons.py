@@ -30,7 +30,7 @@ from booking.models import (
     TechnicianAbsence,
 )
 from booking.services.dayplans import load_days
-from optimizer.offers import DayRoutes, Horizon
+from optimizer.offers import DayBlock, DayRoutes, Horizon
 from optimizer.travel import TravelTimes
 
 _KEY = "kombitermin.horizons"
@@ -40,9 +40,9 @@ _MAX_ENTRIES = 32  # a few businesses × a few horizons (the day rolls over)
 class _Cache:
     def __init__(self) -> None:
         self.entries: OrderedDict[Hashable, Horizon] = OrderedDict()
-        # Each day's routes by (business, day, version, fingerprint): a booking changes one
-        # day, so a new horizon reloads that day alone instead of all fourteen.
-        self.days: OrderedDict[Hashable, DayRoutes] = OrderedDict()
+        # Each day's block by (business, day, version, fingerprint, travel): a booking
+        # changes one day, so a new horizon loads and flattens that day alone, not all 14.
+        self.days: OrderedDict[Hashable, DayBlock] = OrderedDict()
         self.lock = threading.Lock()
 
 
@@ -136,21 +136,24 @@ def horizon(
             cache.entries.move_to_end(key)
             return cached
     day_keys = {
-        day: (business.id, day, version, fingerprint)
+        day: (business.id, day, version, fingerprint, id(travel))
         for day, version in zip(days, versions, strict=True)
     }
     with cache.lock:
-        plans = {day: cache.days[k] for day, k in day_keys.items() if k in cache.days}
-    missing = [day for day in days if day not in plans]
+        blocks = {day: cache.days[k] for day, k in day_keys.items() if k in cache.days}
+    missing = [day for day in days if day not in blocks]
     if missing:
-        loaded = {state.routes.day: state.routes for state in load_days(business, missing)}
-        plans.update(loaded)
+        loaded = {
+            state.routes.day: DayBlock(state.routes, travel)
+            for state in load_days(business, missing)
+        }
+        blocks.update(loaded)
         with cache.lock:
-            for day, routes in loaded.items():
-                cache.days[day_keys[day]] = routes
+            for day, block in loaded.items():
+                cache.days[day_keys[day]] = block
             while len(cache.days) > _MAX_ENTRIES * len(days):
                 cache.days.popitem(last=False)
-    built = Horizon([plans[day] for day in days if plans[day].routes], travel)
+    built = Horizon.from_blocks([blocks[day] for day in days if blocks[day].day.routes])
     with cache.lock:
         cache.entries[key] = built
         while len(cache.entries) > _MAX_ENTRIES:
