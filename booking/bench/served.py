@@ -109,6 +109,9 @@ def gunicorn(
         "--timeout", "120",
         "--graceful-timeout", "5",
         "--error-logfile", "-",
+        # The control socket's default path is one per user: servers started side by side
+        # (tests, the bench) would take it from each other. Nothing here uses it.
+        "--no-control-socket",
         app_target,
     ]  # fmt: skip
     with log_path.open("wb") as log:
