@@ -126,18 +126,14 @@ class Slot:
     days: tuple[date, ...] = ()
 
 
-class Horizon:
-    """The plans in force of several days, flattened for vectorised insertion checks.
+class DayBlock:
+    """One day's part of a `Horizon`: its insertion rows, with route and place numbers of
+    its own. A horizon is the blocks put end to end, so when one day's plan changes only
+    that day's block is built again (it reads every route's legs, the costly part)."""
 
-    Build it once per version of the plans (it reads every route's legs) and reuse it for
-    every request until a plan changes. Rows are insertion positions in day, route and
-    position order; routes that break a rule already (a promise the dispatcher must fix)
-    and positions that would move a pinned job have no rows.
-    """
-
-    def __init__(self, days: Sequence[DayRoutes], travel: TravelTimes) -> None:
-        self.days = tuple(days)
-        self.routes: list[tuple[int, RouteSlack]] = []  # (day index, slack)
+    def __init__(self, day: DayRoutes, travel: TravelTimes) -> None:
+        self.day = day
+        self.slacks: list[RouteSlack] = []
         place_index: dict[Location, int] = {}
 
         def place(location: Location) -> int:
@@ -146,34 +142,87 @@ class Horizon:
         rows: dict[str, list[int]] = {name: [] for name in _ROW_FIELDS}
         self.route_start: list[int] = []
         self.route_end: list[int] = []
-        for d, day in enumerate(self.days):
-            for route in day.routes:
-                slack = route_slack(route, travel)
-                r = len(self.routes)
-                self.routes.append((d, slack))
-                nodes = [place(p) for p in slack.places]
-                self.route_start.append(nodes[0])
-                self.route_end.append(nodes[-1])
-                if not slack.feasible:
-                    continue
-                lunch = route.technician.lunch
-                n = len(route.jobs)
-                for i in range(slack.first_position, n + 1):
-                    values = (
-                        d, r, i, nodes[i], nodes[i + 1],
-                        slack.legs[i].seconds if n else 0, slack.legs[i].meters if n else 0,
-                        slack.leave_done[i], slack.leave_due[i],
-                        slack.ready_done[i + 1], slack.ready_due[i + 1],
-                        lunch.earliest_start if lunch else 0,
-                        lunch.latest_start if lunch else -INF,
-                        lunch.duration if lunch else 0,
-                        int(lunch is not None), int(i > 0), int(i < n),
-                    )  # fmt: skip
-                    for name, value in zip(_ROW_FIELDS, values, strict=True):
-                        rows[name].append(value)
+        for route in day.routes:
+            slack = route_slack(route, travel)
+            r = len(self.slacks)
+            self.slacks.append(slack)
+            nodes = [place(p) for p in slack.places]
+            self.route_start.append(nodes[0])
+            self.route_end.append(nodes[-1])
+            if not slack.feasible:
+                continue
+            lunch = route.technician.lunch
+            n = len(route.jobs)
+            for i in range(slack.first_position, n + 1):
+                values = (
+                    0, r, i, nodes[i], nodes[i + 1],
+                    slack.legs[i].seconds if n else 0, slack.legs[i].meters if n else 0,
+                    slack.leave_done[i], slack.leave_due[i],
+                    slack.ready_done[i + 1], slack.ready_due[i + 1],
+                    lunch.earliest_start if lunch else 0,
+                    lunch.latest_start if lunch else -INF,
+                    lunch.duration if lunch else 0,
+                    int(lunch is not None), int(i > 0), int(i < n),
+                )  # fmt: skip
+                for name, value in zip(_ROW_FIELDS, values, strict=True):
+                    rows[name].append(value)
         self.places = list(place_index)
         self.rows = {name: np.array(values, dtype=np.int64) for name, values in rows.items()}
-        self.size = len(rows["day"])
+
+
+class Horizon:
+    """The plans in force of several days, flattened for vectorised insertion checks.
+
+    Build it once per version of the plans (it reads every route's legs) and reuse it for
+    every request until a plan changes; `from_blocks` reuses the unchanged days' blocks.
+    Rows are insertion positions in day, route and position order; routes that break a
+    rule already (a promise the dispatcher must fix) and positions that would move a
+    pinned job have no rows.
+    """
+
+    def __init__(self, days: Sequence[DayRoutes], travel: TravelTimes) -> None:
+        self._join([DayBlock(day, travel) for day in days])
+
+    @classmethod
+    def from_blocks(cls, blocks: Sequence[DayBlock]) -> Horizon:
+        horizon = cls.__new__(cls)
+        horizon._join(blocks)
+        return horizon
+
+    def _join(self, blocks: Sequence[DayBlock]) -> None:
+        """The blocks end to end: day and route numbers shifted past the earlier blocks',
+        and each block's places mapped onto the horizon's (days share the technicians'
+        homes, so each distinct place is looked up once per request)."""
+        self.days = tuple(block.day for block in blocks)
+        self.routes: list[tuple[int, RouteSlack]] = []  # (day index, slack)
+        self.route_start: list[int] = []
+        self.route_end: list[int] = []
+        place_index: dict[Location, int] = {}
+        parts: dict[str, list[np.ndarray]] = {name: [] for name in _ROW_FIELDS}
+        for d, block in enumerate(blocks):
+            to_horizon = np.array(
+                [place_index.setdefault(p, len(place_index)) for p in block.places] or [0],
+                dtype=np.int64,
+            )
+            route_offset = len(self.routes)
+            self.routes += [(d, slack) for slack in block.slacks]
+            self.route_start += [int(to_horizon[p]) for p in block.route_start]
+            self.route_end += [int(to_horizon[p]) for p in block.route_end]
+            for name in _ROW_FIELDS:
+                column = block.rows[name]
+                if name in ("prev", "next"):
+                    column = to_horizon[column]
+                elif name == "day":
+                    column = column + d
+                elif name == "route":
+                    column = column + route_offset
+                parts[name].append(column)
+        self.places = list(place_index)
+        self.rows = {
+            name: np.concatenate(arrays) if arrays else np.array([], dtype=np.int64)
+            for name, arrays in parts.items()
+        }
+        self.size = len(self.rows["day"])
 
     @property
     def checks_per_window(self) -> int:

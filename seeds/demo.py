@@ -376,7 +376,20 @@ TECHNICIANS = (
 )
 
 
-def create_business() -> Business:
+def technician_rows(count: int = len(TECHNICIANS)) -> list[tuple]:
+    """The demo's technicians, or `count` of them: beyond the five, the same five again
+    (same skills, homes and hours) with a number after the name, for load tests."""
+    if count < 1:
+        raise ValueError(f"the demo needs at least one technician, got {count}")
+    rows = []
+    for n in range(count):
+        name, *rest = TECHNICIANS[n % len(TECHNICIANS)]
+        rounds = n // len(TECHNICIANS)
+        rows.append((f"{name} {rounds + 1}" if rounds else name, *rest))
+    return rows
+
+
+def create_business(technicians: int = len(TECHNICIANS)) -> Business:
     business = Business(
         slug="sanitaer-elbe",
         name="Sanitär & Heizung Elbe GmbH",
@@ -412,7 +425,7 @@ def create_business() -> Business:
                 sort_order=order,
             )
         )
-    for name, color, skills, label, lat, lon, hours in TECHNICIANS:
+    for name, color, skills, label, lat, lon, hours in technician_rows(technicians):
         db.session.add(
             Technician(
                 business=business,
@@ -565,10 +578,13 @@ def create_demo_login(business: Business) -> User:
     return user
 
 
-def seed_demo(now: datetime, *, with_demo_login: bool, days: int = 14) -> Business:
-    """Create the demo business with about two weeks of routed appointments from today."""
+def seed_demo(
+    now: datetime, *, with_demo_login: bool, days: int = 14, technicians: int = len(TECHNICIANS)
+) -> Business:
+    """Create the demo business with about two weeks of routed appointments from today;
+    `technicians` scales the firm (the load bench uses 20)."""
     rng = random.Random(RANDOM_SEED)
-    business = create_business()
+    business = create_business(technicians)
     seed_appointments(business, local_today(business, now), days, rng)
     if with_demo_login:
         create_demo_login(business)

@@ -10,7 +10,7 @@ from datetime import date
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from booking.extensions import db
 from booking.models import Appointment, Business, DayPlan, RouteStop, Technician
@@ -84,7 +84,14 @@ def load_days(business: Business, days: Iterable[date]) -> list[DayState]:
     by_day_tech: dict[tuple[date, int], list[RouteStop]] = defaultdict(list)
     for stop in stops:
         by_day_tech[(stop.day_plan.day, stop.technician_id)].append(stop)
-    rows = [t for t in business.technicians if t.active]
+    # The technicians with their absences in one more query: worker_for_day asks each of
+    # them about each day, and loading absences lazily cost a round trip per technician.
+    rows = db.session.scalars(
+        select(Technician)
+        .where(Technician.business_id == business.id, Technician.active)
+        .options(selectinload(Technician.absences))
+        .order_by(Technician.id)
+    ).all()
     states = []
     for day in days:
         routes = []

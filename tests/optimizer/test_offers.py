@@ -22,7 +22,9 @@ from optimizer.domain import TimeWindow
 from optimizer.insertion import best_insertion
 from optimizer.offers import (
     NEW_JOB_ID,
+    DayBlock,
     DayRoutes,
+    Horizon,
     JobRequest,
     offer_for,
     offer_slots,
@@ -321,3 +323,29 @@ def test_vectorised_offers_agree_with_best_insertion_and_the_checker(seed):
             check = check_route(chosen.with_job(x, slot.offer.position), MEMO)
             assert check.feasible
     assert offered > 50 and refused > 10  # both answers are exercised
+
+
+def test_day_blocks_reused_in_other_horizons_give_the_offers_best_insertion_finds():
+    """Blocks are built once per day (the web app caches them and rebuilds only the day a
+    booking changed) and joined into horizons of other days around them: in every such
+    horizon each (day, window) is offered exactly when `best_insertion` finds a place,
+    with its detour; and a place the days share (a technician's home) is listed once."""
+    rng = random.Random(7)
+    days = [_random_day(rng, MONDAY + timedelta(days=d)) for d in range(4)]
+    blocks = [DayBlock(day, MEMO) for day in days]
+    windows = offer_windows([TimeWindow(hm(h), hm(h + 2)) for h in (8, 10, 12, 14)])
+    req = JobRequest(mark(25), minutes(60), frozenset(), 8900)
+    checked = 0
+    for chosen in ([0, 1, 2, 3], [2, 3], [3, 1]):
+        horizon = Horizon.from_blocks([blocks[k] for k in chosen])
+        assert len(set(horizon.places)) == len(horizon.places)
+        for slot in offer_slots(req, horizon, windows, DEPOT, MEMO, POLICY):
+            if slot.kind == "week":
+                continue
+            day = next(d for d in days if d.day == slot.day)
+            found = best_insertion(day.routes, req.job(NEW_JOB_ID, slot.window), MEMO)
+            assert (slot.offer is None) == (found is None), (chosen, slot)
+            if slot.offer is not None and found is not None:
+                assert slot.offer.detour_seconds == found.detour_seconds
+                checked += 1
+    assert checked > 10
