@@ -44,6 +44,8 @@ def config_from_env(instance_path: str) -> dict[str, Any]:
         "SECRET_KEY": os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "DEMO_MODE": demo,
+        # Slug of the business that answers on a host name no business has (booking.tenancy)
+        "DEFAULT_BUSINESS": os.environ.get("DEFAULT_BUSINESS", "").strip(),
         "GEOCODER": os.environ.get("GEOCODER", "postcode"),
         "NOMINATIM_URL": os.environ.get("NOMINATIM_URL", "https://nominatim.openstreetmap.org"),
         "GEODATA_DIR": os.environ.get("GEODATA_DIR", _default_geodata_dir()),
