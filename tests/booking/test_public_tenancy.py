@@ -9,6 +9,7 @@ Armatur" at 129 € and does not offer "bigjob". The test client's default host,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,9 +19,12 @@ from sqlalchemy import event, select
 
 from booking.extensions import db
 from booking.models import Appointment, Business, RouteStop, UserRole
+from booking.services.clock import now_utc
+from booking.services.emails import appointment_email
 from booking.services.invariants import broken_promises
 from booking.services.quotes import read_quote
 from booking.tenancy import current_business
+from tests.booking.mailbox import mails, text_of
 from tests.booking.pages import ADDRESS, CONTACT, count, quotes_on
 from tests.booking.test_dispatch import login
 from tests.booking.test_dispatch_manage import SETTINGS
@@ -286,3 +290,25 @@ def test_a_dispatcher_sees_the_host_name_but_cannot_change_it(app: Flask) -> Non
     assert refused.status_code == 403
     db.session.expire_all()
     assert db.session.get(Business, firms.harz.id).host == HARZ_HOST
+
+
+def test_email_links_go_to_the_firm_s_own_host(app: Flask, outbox: Path) -> None:
+    """Booked on Harz's host, the confirmation links there. An email written while a
+    request is on another host (a dispatcher's, here localhost) links to Harz's host too:
+    the manage link and, once cancelled, the start page."""
+    firms = two_firms()
+    harz = on(app, HARZ_HOST)
+    quote = api_offers(harz)[0]["quote"]
+    booked = harz.post(f"{API}/bookings", json={"quote": quote, **API_CONTACT})
+    assert booked.status_code == 201, booked.get_data(as_text=True)
+    token = booked.get_json()["appointment"]["manage_token"]
+    manage_url = f"http://{HARZ_HOST}/appointment/{token}"
+    [confirmation] = mails(outbox)
+    assert manage_url in text_of(confirmation)
+
+    appointment = db.session.scalars(select(Appointment)).one()
+    assert appointment.business_id == firms.harz.id
+    with app.test_request_context("/dispatch/", base_url="http://localhost"):
+        assert manage_url in text_of(appointment_email(appointment, "booked", now_utc()))
+        cancelled = text_of(appointment_email(appointment, "cancelled", now_utc()))
+    assert f"http://{HARZ_HOST}/\n" in cancelled and "localhost" not in cancelled
