@@ -312,3 +312,52 @@ def test_email_links_go_to_the_firm_s_own_host(app: Flask, outbox: Path) -> None
         assert manage_url in text_of(appointment_email(appointment, "booked", now_utc()))
         cancelled = text_of(appointment_email(appointment, "cancelled", now_utc()))
     assert f"http://{HARZ_HOST}/\n" in cancelled and "localhost" not in cancelled
+
+
+CREATE_ELBE = [
+    "create-business", "--slug", "elbe", "--name", "Sanitär Elbe GmbH",
+    "--street", "Sternstraße 12", "--postcode", "39104", "--city", "Magdeburg",
+    "--phone", "0391 000 222", "--email", "Info@Elbe.example", "--host", "Termine.Elbe.Example",
+]  # fmt: skip
+
+
+def test_create_business_makes_a_firm_on_its_own_host(app: Flask) -> None:
+    """A second firm beside Harz: created with its host name, located at its workshop
+    (39104's centroid in the test geodata), with the standard windows and prices; its
+    host shows it (no services yet), Harz's host still shows Harz."""
+    make_business("harz").host = HARZ_HOST
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=CREATE_ELBE)
+    assert result.exit_code == 0, result.output
+    assert "https://termine.elbe.example/" in result.output
+    elbe = db.session.scalars(select(Business).where(Business.slug == "elbe")).one()
+    assert (elbe.host, elbe.email, elbe.address) == (
+        ELBE_HOST, "info@elbe.example", "Sternstraße 12, 39104 Magdeburg"
+    )
+    assert (elbe.depot_lat, elbe.depot_lon) == (52.1243, 11.6322)
+    assert elbe.slot_windows == [[8 * 3600, 10 * 3600], [10 * 3600, 12 * 3600],
+                                 [12 * 3600, 14 * 3600], [14 * 3600, 16 * 3600]]  # fmt: skip
+    assert "Sanitär Elbe GmbH" in on(app, ELBE_HOST).get("/").get_data(as_text=True)
+    assert "Sanitär Elbe GmbH" not in on(app, HARZ_HOST).get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--slug", "harz", "a business with slug 'harz' exists already"),
+        ("--host", "termine.harz.example", "another business has the host name"),
+        ("--host", "https://termine.elbe.example", "--host must be a host name"),
+        ("--slug", "Elbe Nord", "--slug must be lower-case"),
+        ("--postcode", "99999", "no place is known at this address"),
+    ],
+)
+def test_create_business_refuses_what_does_not_fit(
+    app: Flask, option: str, value: str, message: str
+) -> None:
+    make_business("harz").host = HARZ_HOST
+    db.session.commit()
+    args = list(CREATE_ELBE)
+    args[args.index(option) + 1] = value
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code != 0 and message in result.output, result.output
+    assert count(Business) == 1
