@@ -25,6 +25,8 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('businesses', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_businesses_host'))
-        batch_op.drop_column('host')
+    # Not in batch mode: on SQLite that would copy `businesses` into a new table and drop
+    # the old one, which the foreign keys of its technicians and services refuse. SQLite
+    # (3.35 and later) drops a column in place once no index names it.
+    op.drop_index('ix_businesses_host', table_name='businesses')
+    op.drop_column('businesses', 'host')
