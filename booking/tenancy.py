@@ -54,13 +54,15 @@ def request_host() -> str | None:
         return None
 
 
-def _resolve() -> Business:
+def current_business() -> Business:
+    """The business this request's public page or API call is for (see the module). One
+    query, so a view asks once and passes the business on."""
     host = request_host()
     default = current_app.config.get("DEFAULT_BUSINESS") or None
     total = select(func.count(Business.id)).scalar_subquery()
     first = select(func.min(Business.id)).scalar_subquery()
-    # One query: the host's business, the default one and the first one (which is the
-    # only one when the count says 1), each found through a unique index or the key.
+    # The host's business, the default one and the first one (which is the only one when
+    # the count says 1), each found through a unique index or the key.
     candidates = [Business.id == first]
     if host:
         candidates.append(Business.host == host)
@@ -70,28 +72,20 @@ def _resolve() -> Business:
     if not rows:
         raise ServiceUnavailable(_("The booking service is not set up yet."))
     businesses = [business for business, _count in rows]
-    count = rows[0][1]
-    for rule in (
-        lambda b: host is not None and b.host == host,
-        lambda b: count == 1,
-        lambda b: default is not None and b.slug == default,
-    ):
-        found = next((business for business in businesses if rule(business)), None)
-        if found is not None:
-            return found
+    by_host = next((b for b in businesses if host and b.host == host), None)
+    if by_host is not None:
+        return by_host
+    if rows[0][1] == 1:
+        return businesses[0]
+    by_default = next((b for b in businesses if default and b.slug == default), None)
+    if by_default is not None:
+        return by_default
     raise UnknownHost()
 
 
-def current_business() -> Business:
-    """The business this request's public page or API call is for (see the module): one
-    query, so a view asks once and passes the business on."""
-    return _resolve()
-
-
 def public_url(business: Business, endpoint: str, **values: object) -> str:
-    """An absolute link to a public page of `business`, for emails and the manage page:
-    on the business's own host when it has one, whatever host the request came to (a
-    dispatcher's action, a background job)."""
+    """An absolute link to a public page of `business`, for emails: on the business's own
+    host when it has one, whatever host the request came to (a dispatcher's action)."""
     if not business.host:
         return url_for(endpoint, _external=True, **values)
     scheme = request.scheme if has_request_context() else current_app.config["PREFERRED_URL_SCHEME"]
