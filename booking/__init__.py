@@ -78,6 +78,7 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
     from booking.api import openapi as api_docs
     from booking.cli import register_cli
     from booking.templating import register_template_helpers
+    from booking.tenancy import UnknownHost, unknown_host_answer
 
     app.register_blueprint(customer.bp)
     app.register_blueprint(auth.bp)
@@ -89,4 +90,5 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
     app.register_blueprint(api_docs.docs)  # GET /api/openapi.json
     register_template_helpers(app)
     register_cli(app)
+    app.register_error_handler(UnknownHost, unknown_host_answer)
     return app

@@ -13,7 +13,14 @@ from booking.extensions import db
 from booking.models import Business, User, UserRole
 from booking.services.clock import now_utc
 from booking.services.planning import replan_day
+from booking.validation import (
+    has_control_characters,
+    is_valid_email,
+    is_valid_phone,
+    looks_like_code,
+)
 from optimizer.planner import PlanParameters
+from optimizer.pricing import PricingPolicy
 
 
 def register_cli(app: Flask) -> None:
@@ -39,6 +46,70 @@ def register_cli(app: Flask) -> None:
                 f"Demo dispatcher login: {DEMO_EMAIL} / {DEMO_PASSWORD} "
                 f"at http://127.0.0.1:{port}/login"
             )
+
+    @app.cli.command("create-business")
+    @click.option("--slug", required=True, help="short name for the other commands, e.g. mueller")
+    @click.option("--name", required=True)
+    @click.option("--street", required=True, help="the workshop, where routes start by default")
+    @click.option("--postcode", required=True)
+    @click.option("--city", required=True)
+    @click.option("--phone", required=True)
+    @click.option("--email", required=True)
+    @click.option("--host", default="", help="its booking site's host name, e.g. termine.x.de")
+    def create_business_command(
+        slug: str,
+        name: str,
+        street: str,
+        postcode: str,
+        city: str,
+        phone: str,
+        email: str,
+        host: str,
+    ) -> None:
+        """Create a business with 2-hour windows from 08:00 to 16:00 and the standard prices;
+        then give it an admin with create-user, who enters technicians and services."""
+        from booking.services.addresses import AddressNotFound, GeocoderUnavailable, locate
+        from booking.tenancy import normalise_host
+
+        checks = {
+            "--slug must be lower-case letters, digits, - or _": looks_like_code(slug),
+            "--name must be plain text of at most 200 characters": 0 < len(name) <= 200
+            and not has_control_characters(name),
+            "--phone must be a phone number": is_valid_phone(phone),
+            "--email must be an email address": is_valid_email(email),
+            "--host must be a host name without https:// or path": not host
+            or normalise_host(host) is not None,
+        }
+        for message, ok in checks.items():
+            if not ok:
+                raise click.ClickException(message)
+        host_name = normalise_host(host) if host else None
+        if db.session.scalar(select(Business.id).where(Business.slug == slug)) is not None:
+            raise click.ClickException(f"a business with slug {slug!r} exists already")
+        if host_name and db.session.scalar(select(Business.id).where(Business.host == host_name)):
+            raise click.ClickException(f"another business has the host name {host_name!r}")
+        try:
+            workshop = locate(street, postcode, city)
+        except AddressNotFound as error:
+            raise click.ClickException("no place is known at this address") from error
+        except GeocoderUnavailable as error:
+            raise click.ClickException("the address server cannot be reached; try again") from error
+        business = Business(
+            slug=slug,
+            host=host_name,
+            name=name,
+            address=f"{workshop.street}, {workshop.postcode} {workshop.city}",
+            phone=phone,
+            email=email.lower(),
+            depot_lat=workshop.lat,
+            depot_lon=workshop.lon,
+            slot_windows=[[hour * 3600, (hour + 2) * 3600] for hour in (8, 10, 12, 14)],
+            pricing=PricingPolicy().to_dict(),
+        )
+        db.session.add(business)
+        db.session.commit()
+        where = f"https://{host_name}/" if host_name else "the deployment's host name"
+        click.echo(f"Created business {slug!r} ({name}); its booking site: {where}.")
 
     @app.cli.command("create-user")
     @click.option("--email", required=True)

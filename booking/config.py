@@ -48,6 +48,8 @@ def config_from_env(instance_path: str) -> dict[str, Any]:
         # timeout) is replaced at checkout instead of failing the next request.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "DEMO_MODE": demo,
+        # Slug of the business that answers on a host name no business has (booking.tenancy)
+        "DEFAULT_BUSINESS": os.environ.get("DEFAULT_BUSINESS", "").strip(),
         "GEOCODER": os.environ.get("GEOCODER", "postcode"),
         "NOMINATIM_URL": os.environ.get("NOMINATIM_URL", "https://nominatim.openstreetmap.org"),
         "GEODATA_DIR": os.environ.get("GEODATA_DIR", _default_geodata_dir()),

@@ -61,6 +61,10 @@ class Business(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
+    # The host name its public site and API answer on, lower-case, without port
+    # ("termine.mueller-sanitaer.de"); None: reached only as the deployment's only or
+    # default business (booking.tenancy).
+    host: Mapped[str | None] = mapped_column(String(253), unique=True, index=True)
     name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(300))
     phone: Mapped[str] = mapped_column(String(50))

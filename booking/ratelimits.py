@@ -23,12 +23,12 @@ import time
 
 from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy import select
-from werkzeug.exceptions import TooManyRequests
+from werkzeug.exceptions import HTTPException, TooManyRequests
 from werkzeug.wrappers import Response
 
-from booking.extensions import db, limiter
+from booking.extensions import limiter
 from booking.models import Business
+from booking.tenancy import current_business
 
 search_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_SEARCH"], scope="search")
 booking_limit = limiter.shared_limit(
@@ -59,7 +59,10 @@ def too_many_requests(error: TooManyRequests) -> Response:
             {"error": {"code": "rate_limited", "message": message, "retry_after_s": wait_s}}
         )
     else:
-        business = db.session.scalars(select(Business).order_by(Business.id)).first()
+        try:
+            business: Business | None = current_business()  # its name and phone number
+        except HTTPException:  # a host of no business: the page without them
+            business = None
         response = make_response(
             render_template("customer/rate_limited.html", business=business, message=message)
         )

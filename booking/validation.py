@@ -18,6 +18,9 @@ PHONE_PATTERN = re.compile(r"^\+?[0-9 ()/\-]{6,30}$")
 # Manage tokens are secrets.token_urlsafe(32); service codes are slugs.
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 CODE_PATTERN = re.compile(r"^[a-z0-9_\-]{1,64}$")
+# A business's host name as stored: lower-case DNS labels joined by dots, no port, no scheme
+_HOST_LABEL = r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?"
+HOST_PATTERN = re.compile(rf"(?=.{{1,253}}\Z){_HOST_LABEL}(?:\.{_HOST_LABEL})*")
 # "Hinterhaus, 2. OG, bei Müller klingeln": a line, not a letter
 ACCESS_HINTS_MAX = 200
 
@@ -47,6 +50,10 @@ def is_valid_email(text: str) -> bool:
 
 def looks_like_token(text: str) -> bool:
     return TOKEN_PATTERN.match(text) is not None
+
+
+def is_valid_host(text: str) -> bool:
+    return HOST_PATTERN.fullmatch(text) is not None
 
 
 def looks_like_code(text: str) -> bool:

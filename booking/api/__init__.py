@@ -16,7 +16,6 @@ from booking.customer.forms import AddressForm, ContactForm
 from booking.customer.views import (
     BOOKING_ERRORS,
     change_error_message,
-    current_business,
     geocoder_down_message,
     is_current,
     outside_area_message,
@@ -43,6 +42,7 @@ from booking.services.clock import hhmm, now_utc
 from booking.services.emails import queue_email
 from booking.services.offering import Address, bookable_service, find_slots, pricing_policy
 from booking.services.quotes import Quote, QuoteError, read_quote, sign_quote
+from booking.tenancy import current_business
 from booking.validation import looks_like_token
 from optimizer.offers import Offer
 from optimizer.pricing import PriceBreakdown, PricingPolicy, lowest_price_cents

@@ -84,6 +84,9 @@ ERROR_CODES: dict[str, str] = {
     "outside_service_area": "The firm does not serve this address; the message names its "
     "phone number.",
     "unknown_service": "There is no active service with this code.",
+    "unknown_business": "The host name this request came to belongs to no business of this "
+    "deployment (and it has several, and no default one). Call the API on the firm's own "
+    "host name.",
     "unknown_appointment": "There is no appointment with this manage token.",
     "not_found": "The URL itself names nothing, e.g. a token that contains a slash.",
     "quote_invalid": "The quote is not one of ours, was changed, names a window the firm no "
@@ -164,6 +167,7 @@ TOKEN_NOT_FOUND = {"$ref": "#/components/responses/UnknownAppointment"}
 NO_BUSINESS = "The booking service is not set up."
 DATABASE_DOWN = "The database cannot be reached; nothing was written."
 UNAVAILABLE = {"$ref": "#/components/responses/Unavailable"}
+UNKNOWN_BUSINESS = error_response("No business answers on this host name.", "unknown_business")
 
 
 def operation(
@@ -613,6 +617,7 @@ def _paths() -> dict[str, Any]:
                 "service with its duration, base price and lowest possible price.",
                 {
                     "200": ok_response("The catalogue.", "Catalogue"),
+                    "404": UNKNOWN_BUSINESS,
                     "503": error_response(
                         f"{NO_BUSINESS} Or: {DATABASE_DOWN}",
                         "service_unavailable",
@@ -632,6 +637,7 @@ def _paths() -> dict[str, Any]:
                 {
                     "200": ok_response("The located address.", "GeocodeResult"),
                     "400": INVALID_JSON,
+                    "404": UNKNOWN_BUSINESS,
                     "422": error_response(
                         "The address is malformed or unknown.", "invalid_field", "unknown_address"
                     ),
@@ -658,7 +664,11 @@ def _paths() -> dict[str, Any]:
                 {
                     "200": ok_response("The located address and its slots.", "Offers"),
                     "400": INVALID_JSON,
-                    "404": error_response("No such service.", "unknown_service"),
+                    "404": error_response(
+                        "No such service, or no business on this host name.",
+                        "unknown_service",
+                        "unknown_business",
+                    ),
                     "422": error_response(
                         "The address is malformed, unknown or outside the service area.",
                         "invalid_field",
@@ -691,6 +701,7 @@ def _paths() -> dict[str, Any]:
                         "AppointmentChanged",
                     ),
                     "400": INVALID_JSON,
+                    "404": UNKNOWN_BUSINESS,
                     "409": error_response(
                         "The offer is stale: nothing was booked.",
                         "quote_expired",
@@ -831,7 +842,8 @@ German unless `?lang=en` asks for English. Searches (`geocode`, `offers`, a move
 `offers`) and changes (`bookings`, `reschedule`, `cancel`) are rate-limited per client
 address (429 `rate_limited`). When the database cannot be reached, every operation
 answers 503 `temporarily_unavailable` with Retry-After, and nothing is written. No login:
-quotes and manage tokens authorise.
+quotes and manage tokens authorise. One deployment may serve several firms: the host
+name the API is called on chooses the firm (404 `unknown_business` when it names none).
 """
 
 

@@ -33,6 +33,7 @@ from booking.services.clock import now_utc
 from booking.services.emails import queue_email
 from booking.services.offering import Address, bookable_service, find_slots, pricing_policy
 from booking.services.quotes import Quote, QuoteError, read_quote, sign_quote
+from booking.tenancy import current_business
 from booking.validation import looks_like_token
 from optimizer.offers import Slot
 from optimizer.pricing import WINDOW_KINDS, lowest_price_cents
@@ -100,14 +101,6 @@ def geocoder_down_message(business: Business) -> str:
         "Address lookup is unavailable right now. Please try again or call us at %(phone)s.",
         phone=business.phone,
     )
-
-
-def current_business() -> Business:
-    """The business this site serves; one per deployment for now."""
-    business = db.session.scalars(select(Business).order_by(Business.id)).first()
-    if business is None:
-        abort(503)
-    return business
 
 
 def service_by_code(business: Business, code: str) -> ServiceType:

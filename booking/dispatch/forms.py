@@ -29,6 +29,7 @@ from wtforms import (
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, ValidationError
 
 from booking.models import UserRole
+from booking.tenancy import normalise_host
 from booking.validation import email_address, looks_like_code, plain_text, strip
 
 H = 3600
@@ -472,6 +473,7 @@ class SettingsFormBase(FlaskForm):
     )
     intro_de = prose(_l("Introduction (German)"))
     intro_en = prose(_l("Introduction (English)"))
+    host = StringField(_l("Host name of the booking site"), filters=[strip])
     travel_fee_free_km = required(
         _l("Free travel radius (km)"), _l("Please enter a number."), decimal_number
     )
@@ -523,6 +525,19 @@ class SettingsFormBase(FlaskForm):
                 raise ValidationError(
                     _l("%(code)s is no German postcode (five digits).", code=code)
                 )
+
+    def host_name(self) -> str | None:
+        """The host name as stored (lower case, Punycode); None when the field is empty."""
+        return normalise_host(self.host.data) if self.host.data else None
+
+    def validate_host(self, field: Field) -> None:
+        if field.data and self.host_name() is None:
+            raise ValidationError(
+                _l(
+                    "Please give a host name only, without https:// or a path, e.g. "
+                    "termine.mueller-sanitaer.de."
+                )
+            )
 
     def validate_service_radius_km(self, field: Field) -> None:
         value = parse_decimal(field.data or "")

@@ -14,6 +14,8 @@ from typing import Any
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from booking.auth import admin_required, is_admin
 from booking.dispatch import bp, my_business
@@ -47,6 +49,7 @@ def form_data(business: Business) -> dict[str, Any]:
         "service_postcodes": ", ".join(business.service_postcodes or []),
         "intro_de": business.intro_de,
         "intro_en": business.intro_en,
+        "host": business.host or "",
         "travel_fee_free_km": decimal_text(policy.travel_fee_free_meters / 1000),
         "travel_fee_per_km": euro_text(policy.travel_fee_cents_per_km),
         "travel_fee_max": euro_text(policy.travel_fee_max_cents),
@@ -76,6 +79,13 @@ def policy_from(form: Any) -> PricingPolicy:
         day_discount_pct=number(form.day_discount_pct) or 0,
         week_discount_pct=number(form.week_discount_pct) or 0,
     )
+
+
+def host_taken(host: str, business: Business) -> bool:
+    other = db.session.scalar(
+        select(Business.id).where(Business.host == host, Business.id != business.id)
+    )
+    return other is not None
 
 
 def _render(business: Business, form: Any, status: int = 200):
@@ -123,6 +133,11 @@ def settings_update():
         "intro_de": form.intro_de.data or "",
         "intro_en": form.intro_en.data or "",
     }
+    host = form.host_name()
+    if host is not None and host_taken(host, business):
+        form.host.errors.append(_("Another business already uses this host name."))
+        return _render(business, form, 422)
+    new["host"] = host
     changed = []
     for name, value in new.items():
         if getattr(business, name) != value:
@@ -130,6 +145,13 @@ def settings_update():
             changed.append(name)
     if changed:
         audit.record(business.id, current_user, "settings_update", "business", changed=changed)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Another business took the host name since host_taken() looked: only `host` is
+        # unique among these columns.
+        db.session.rollback()
+        form.host.errors.append(_("Another business already uses this host name."))
+        return _render(my_business(), form, 422)
     flash(_("Settings saved."), "info")
     return redirect(url_for("dispatch.settings"))

@@ -20,7 +20,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Literal
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -37,6 +37,7 @@ from booking.services.calendar_file import CalendarEvent, appointment_uid, calen
 from booking.services.clock import local_datetime
 from booking.services.mail import send_mail
 from booking.templating import euros, long_date, long_datetime, promise_text
+from booking.tenancy import public_url
 
 Change = Literal["booked", "rescheduled", "cancelled", "withdrawn", "unplaced"]
 CHANGES: tuple[Change, ...] = ("booked", "rescheduled", "cancelled", "withdrawn", "unplaced")
@@ -128,7 +129,8 @@ def appointment_email(appointment: Appointment, change: Change, now: datetime) -
         raise ValueError(f"change must be one of {CHANGES}, got {change!r}")
     business = db.session.get(Business, appointment.business_id)
     assert business is not None
-    manage_url = url_for("customer.manage", token=appointment.manage_token, _external=True)
+    # On the firm's own host name: a dispatcher's change may be made on another one.
+    manage_url = public_url(business, "customer.manage", token=appointment.manage_token)
     with force_locale(appointment.language):
         service = appointment.service.name(appointment.language)
         day = long_date(appointment.day)
@@ -191,7 +193,7 @@ def appointment_email(appointment: Appointment, change: Change, now: datetime) -
                     "The attached calendar file removes the appointment from your calendar. "
                     "You are welcome to book a new one:"
                 ),
-                url_for("customer.index", _external=True),
+                public_url(business, "customer.index"),
             ]
         lines += ["", _("Kind regards"), business.name, business.address, business.phone]
         description = "\n".join(

@@ -248,9 +248,10 @@ def test_a_dispatcher_sees_only_their_own_firm(client: FlaskClient) -> None:
     """Dispatcher of firm "a" sees a's Tuesday booking, not firm "b"'s, and gets route-sheet
     links only for a's technicians."""
     firm_a = make_business(slug="a")
+    firm_a.host = "localhost"  # the test client's host: the customer pages serve a
     make_user(firm_a)
     firm_b = make_business(slug="b")
-    book(client, slot_quotes(client, "tap")[0])  # the customer pages serve the first firm: a
+    book(client, slot_quotes(client, "tap")[0])
     other = confirm(
         firm_b,
         "tap",

@@ -505,10 +505,11 @@ def test_another_firms_dispatcher_gets_nothing(client: FlaskClient) -> None:
     on it; firm a's signed quote books nothing for them; anonymous visitors are sent to the
     login. No proposal is stored and no stop or version changes."""
     firm_a = make_business(slug="a")
+    firm_a.host = "localhost"  # the test client's host: the customer pages serve a
     first = confirm(firm_a, "tap", WEST_1, "Wilma West")
     firm_b = make_business(slug="b")
     make_user(firm_b)
-    token = tuesday_eight(slot_quotes(client, "tap", ADDRESS))  # the customer pages are a's
+    token = tuesday_eight(slot_quotes(client, "tap", ADDRESS))
     gerd_a = next(t for t in firm_a.technicians if t.name == "Gerd Gas")
     before = stops_and_version()
     base = f"/dispatch/appointments/{first.id}"

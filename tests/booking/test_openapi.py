@@ -291,6 +291,13 @@ def over_the_limit(ctx: Ctx, path: str, **kwargs: Any):
         return client.post(path, **kwargs)
 
 
+def firms_on_their_own_hosts() -> None:
+    """Two firms, each with its own host name: the test client's "localhost" is neither's."""
+    make_business("elbe").host = "termine.elbe.example"
+    make_business("harz").host = "termine.harz.example"
+    db.session.commit()
+
+
 # GET services
 
 
@@ -302,6 +309,12 @@ def services(ctx: Ctx):
 
 @case("/services", "get", 503)
 def services_without_a_business(ctx: Ctx):
+    return ctx.client.get(f"{API}/services")
+
+
+@case("/services", "get", 404)
+def services_on_a_host_of_no_business(ctx: Ctx):
+    firms_on_their_own_hosts()
     return ctx.client.get(f"{API}/services")
 
 
@@ -358,6 +371,12 @@ def geocode_without_a_business(ctx: Ctx):
     return ctx.client.post(f"{API}/geocode", json=ADDRESS)
 
 
+@case("/geocode", "post", 404)
+def geocode_on_a_host_of_no_business(ctx: Ctx):
+    firms_on_their_own_hosts()
+    return ctx.client.post(f"{API}/geocode", json=ADDRESS)
+
+
 # POST offers
 
 
@@ -390,6 +409,12 @@ def offers_of_garbage(ctx: Ctx):
 def offers_for_an_unknown_service(ctx: Ctx):
     make_business()
     return ctx.client.post(f"{API}/offers", json={"service": "teleport", **ADDRESS})
+
+
+@case("/offers", "post", 404)
+def offers_on_a_host_of_no_business(ctx: Ctx):
+    firms_on_their_own_hosts()
+    return ctx.client.post(f"{API}/offers", json={"service": "tap", **ADDRESS})
 
 
 @case("/offers", "post", 422)
@@ -493,6 +518,12 @@ def booking_over_the_limit(ctx: Ctx):
 
 @case("/bookings", "post", 503)
 def booking_without_a_business(ctx: Ctx):
+    return book(ctx.client, "x")
+
+
+@case("/bookings", "post", 404)
+def booking_on_a_host_of_no_business(ctx: Ctx):
+    firms_on_their_own_hosts()
     return book(ctx.client, "x")
 
 

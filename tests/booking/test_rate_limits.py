@@ -18,9 +18,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_babel import refresh
+from sqlalchemy import select
 
 from booking.config import config_from_env
 from booking.extensions import db
+from booking.models import Business
 from tests.booking.pages import ADDRESS, CONTACT, count
 from tests.conftest import make_app
 from tests.factories import make_business
@@ -89,6 +91,25 @@ def test_the_slot_search_is_limited_with_a_german_page(limited: Flask) -> None:
     assert "Zu viele Anfragen" in html
     assert f"Bitte warten Sie {assert_retry_after(response)} Sekunden" in html
     assert "0391 000 111" in html
+
+
+def test_the_limit_page_names_the_firm_of_the_host(limited: Flask) -> None:
+    """With a second firm on its own host, the 429 page there gives that firm's phone
+    number, not the first firm's."""
+    with limited.app_context():
+        make_business("harz")
+        harz = db.session.scalars(select(Business).where(Business.slug == "harz")).one()
+        harz.host, harz.phone = "termine.harz.example", "03943 222 333"
+        db.session.commit()
+    client = client_of(limited)
+    for _ in range(4):
+        with limited.app_context():
+            response = client.get(
+                "/book/tap/slots", query_string=ADDRESS, base_url="http://termine.harz.example"
+            )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 429
+    assert "03943 222 333" in html and "0391 000 111" not in html
 
 
 def test_the_limit_page_speaks_english(limited: Flask) -> None:
