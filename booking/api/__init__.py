@@ -219,10 +219,9 @@ def reasons_json(offer: Offer, locale: str, known: dict[Reason, dict[str, Any]])
         return {"reason": "", "reasons": dict.fromkeys(LANGUAGES, "")}
     texts = known.get(reason)
     if texts is None:
-        texts = known[reason] = {
-            "reason": reason.text(locale),
-            "reasons": {language: reason.text(language) for language in LANGUAGES},
-        }
+        reasons = {language: reason.text(language) for language in LANGUAGES}
+        in_locale = reasons[locale] if locale in reasons else reason.text(locale)
+        texts = known[reason] = {"reason": in_locale, "reasons": reasons}
     return texts
 
 
