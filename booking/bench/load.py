@@ -195,7 +195,9 @@ def workers_cpu_s(log: Path) -> float:
 def violations(database_url: str, tokens: list[str]) -> list[str]:
     """Broken promises of every business, and confirmed bookings missing or doubled."""
     with tempfile.TemporaryDirectory(prefix="kombitermin-check-") as instance:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": database_url}, instance_path=instance)
+        # a key of its own: it signs nothing, but production mode refuses to start without one
+        config = {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": secrets.token_hex(32)}
+        app = create_app(config, instance_path=instance)
         with app.app_context():
             found: list[str] = []
             for business in db.session.scalars(select(Business)):
