@@ -16,14 +16,17 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from datetime import date
+from functools import cache
 from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Date,
     Float,
     String,
+    bindparam,
     cast,
     literal,
     null,
@@ -78,17 +81,12 @@ def _no_floats() -> list[ColumnElement[float | None]]:
     return [cast(null(), Float)] * 4
 
 
-def _plans_key(business_id: int, days: Sequence[date]) -> tuple[tuple[int, ...], Hashable]:
-    """The version of each day's plan (0: no plan row yet, so no stops), and a fingerprint
-    of everything besides the stops that shapes a day's routes: technicians, their
-    absences, services.
-
-    One query, not four: this runs on every offer request, where each round trip cost
-    about as much as the rest of the key. Every row comes back as (kind, day, number, four
-    coordinates, text…), the other values cast to text, so one UNION ALL carries all four
-    tables; a changed value changes its text (coordinates stay floats: SQLite's text of a
-    float is rounded), so the fingerprint still sees every change of another process."""
+@cache
+def _key_query() -> CompoundSelect[Any]:
+    """The one query behind `_plans_key`, built once: building and hashing a statement of
+    this size cost more CPU than running it."""
     T, A, S, P = Technician, TechnicianAbsence, ServiceType, DayPlan
+    business_id = bindparam("business_id")
     technicians = select(
         literal("technician"), _no_day(), T.id, T.start_lat, T.start_lon, T.end_lat, T.end_lon,
         _text(T.active), _text(T.working_hours), _text(T.skills), _text(T.lunch_earliest_s),
@@ -112,13 +110,24 @@ def _plans_key(business_id: int, days: Sequence[date]) -> tuple[tuple[int, ...],
         _text(S.required_skill), *_no_text(4),
     ).where(S.business_id == business_id)  # fmt: skip
     plans = select(literal("plan"), P.day, P.version, *_no_floats(), *_no_text(6)).where(
-        P.business_id == business_id, P.day.in_(list(days))
+        P.business_id == business_id, P.day.in_(bindparam("days", expanding=True))
     )
-    rows = db.session.execute(
-        union_all(technicians, absences, services, plans).order_by(
-            text("1"), text("3"), text("2"), text("8")
-        )
-    ).all()
+    return union_all(technicians, absences, services, plans).order_by(
+        text("1"), text("3"), text("2"), text("8")
+    )
+
+
+def _plans_key(business_id: int, days: Sequence[date]) -> tuple[tuple[int, ...], Hashable]:
+    """The version of each day's plan (0: no plan row yet, so no stops), and a fingerprint
+    of everything besides the stops that shapes a day's routes: technicians, their
+    absences, services.
+
+    One query, not four: this runs on every offer request, where each round trip cost
+    about as much as the rest of the key. Every row comes back as (kind, day, number, four
+    coordinates, text…), the other values cast to text, so one UNION ALL carries all four
+    tables; a changed value changes its text (coordinates stay floats: SQLite's text of a
+    float is rounded), so the fingerprint still sees every change of another process."""
+    rows = db.session.execute(_key_query(), {"business_id": business_id, "days": list(days)}).all()
     known = {row[1]: row[2] for row in rows if row[0] == "plan"}
     versions = tuple(known.get(day, 0) for day in days)
     return versions, tuple(tuple(row) for row in rows if row[0] != "plan")
