@@ -44,7 +44,7 @@ from booking.models import (
     Technician,
     TechnicianAbsence,
 )
-from booking.services.dayplans import load_days
+from booking.services.dayplans import load_routes
 from optimizer.offers import DayBlock, DayRoutes, Horizon
 from optimizer.travel import TravelTimes
 
@@ -166,10 +166,7 @@ def horizon(
         blocks = {day: cache.days[k] for day, k in day_keys.items() if k in cache.days}
     missing = [day for day in days if day not in blocks]
     if missing:
-        loaded = {
-            state.routes.day: DayBlock(state.routes, travel)
-            for state in load_days(business, missing)
-        }
+        loaded = {plan.day: DayBlock(plan, travel) for plan in load_routes(business, missing)}
         blocks.update(loaded)
         with cache.lock:
             for day, block in loaded.items():
@@ -187,8 +184,7 @@ def horizon(
 def _build(
     business: Business, days: Sequence[date], travel: TravelTimes, without: str | None = None
 ) -> Horizon:
-    states = [state for state in load_days(business, days) if state.routes.routes]
-    plans = [state.routes for state in states]
+    plans = [plan for plan in load_routes(business, days) if plan.routes]
     if without is not None:
         plans = [
             DayRoutes(plan.day, tuple(route.without_job(without) for route in plan.routes))
