@@ -27,6 +27,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from booking.extensions import db
 from optimizer.pricing import PriceBreakdown
 
+# An appointment's progress before its technician reports anything from the route sheet.
+PLANNED = "planned"
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -159,7 +162,11 @@ class ServiceType(TimestampMixin, db.Model):
     @property
     def job_skills(self) -> frozenset[str]:
         """What a technician must be able to do for it, as the optimizer's Job takes it."""
-        return frozenset([self.required_skill]) if self.required_skill else frozenset()
+        return self.skills_for(self.required_skill)
+
+    @staticmethod
+    def skills_for(required_skill: str | None) -> frozenset[str]:
+        return frozenset([required_skill]) if required_skill else frozenset()
 
 
 class Customer(TimestampMixin, db.Model):
@@ -248,7 +255,7 @@ class Appointment(TimestampMixin, db.Model):
 
     # What the technician reported from the route sheet (booking.services.progress
     # .Progress). Kept here, not on RouteStop: stops are re-created whenever a plan is saved.
-    progress: Mapped[str] = mapped_column(String(16), default="planned", server_default="planned")
+    progress: Mapped[str] = mapped_column(String(16), default=PLANNED, server_default=PLANNED)
     on_the_way_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # when the technician left: the job done, or the customer not at home
@@ -276,7 +283,7 @@ class Appointment(TimestampMixin, db.Model):
     def started(self) -> bool:
         """The technician reported setting off to it, arriving or leaving: it happened (or
         is happening) where it is, so no re-planning may move it."""
-        return self.progress != "planned"
+        return self.progress != PLANNED
 
     @property
     def price(self) -> PriceBreakdown:

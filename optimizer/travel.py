@@ -161,7 +161,7 @@ class TravelTimes:
         bulk = getattr(self.provider, "arrays", None)
         if bulk is not None:
             seconds, meters = bulk(origins, destinations)
-            same = np.array([[a == b for b in destinations] for a in origins])
+            same = _same_places(origins, destinations)
             if same.any():  # a place to itself is the zero leg, as in leg()
                 seconds, meters = np.where(same, 0, seconds), np.where(same, 0, meters)
             return seconds, meters
@@ -175,3 +175,15 @@ class TravelTimes:
         # A full reset is crude but bounded and cheap; legs are recomputed on demand.
         if len(self._legs) + needed > self.max_entries:
             self._legs.clear()
+
+
+def _coordinates(places: Sequence[Location]) -> np.ndarray:
+    return np.array([(p.lat, p.lon) for p in places], dtype=np.float64).reshape(-1, 2)
+
+
+def _same_places(origins: Sequence[Location], destinations: Sequence[Location]) -> np.ndarray:
+    """Which (origin, destination) pairs are one place, as Location's == says (equal lat
+    and lon), compared in one numpy pass: a Python loop of == over an offer's ~600 legs
+    was a tenth of the offer engine's time."""
+    a, b = _coordinates(origins), _coordinates(destinations)
+    return (a[:, None, 0] == b[None, :, 0]) & (a[:, None, 1] == b[None, :, 1])

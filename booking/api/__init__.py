@@ -46,7 +46,7 @@ from booking.tenancy import current_business
 from booking.validation import looks_like_token
 from optimizer.offers import Offer
 from optimizer.pricing import PriceBreakdown, PricingPolicy, lowest_price_cents
-from optimizer.reasons import LANGUAGES
+from optimizer.reasons import LANGUAGES, Reason
 
 bp = Blueprint("api", __name__)
 
@@ -210,16 +210,19 @@ def active_service(business: Business, code: Any) -> ServiceType:
     return service
 
 
-def reasons_json(offer: Offer) -> dict[str, Any]:
-    """The engine's sentence in the request's language, and in each language we speak, so a
-    widget can switch language without asking for offers again."""
+def reasons_json(offer: Offer, locale: str, known: dict[Reason, dict[str, Any]]) -> dict[str, Any]:
+    """The engine's sentence in the request's language (`locale`), and in each language we
+    speak, so a widget can switch language without asking for offers again. `known`: the
+    sentences of this answer so far; many slots share one reason, so each is built once."""
     reason = offer.reason
     if reason is None:  # the engine explains every offer; a missing sentence is no error
         return {"reason": "", "reasons": dict.fromkeys(LANGUAGES, "")}
-    return {
-        "reason": reason.text(str(get_locale())),
-        "reasons": {language: reason.text(language) for language in LANGUAGES},
-    }
+    texts = known.get(reason)
+    if texts is None:
+        reasons = {language: reason.text(language) for language in LANGUAGES}
+        in_locale = reasons[locale] if locale in reasons else reason.text(locale)
+        texts = known[reason] = {"reason": in_locale, "reasons": reasons}
+    return texts
 
 
 def slots_json(
@@ -233,6 +236,8 @@ def slots_json(
     a whole day on it), `days` the days the customer leaves open. `moving`: offers for
     moving this appointment (quotes bound to it, its own window marked `current`)."""
     secret = current_app.config["SECRET_KEY"]
+    locale = str(get_locale())
+    reasons: dict[Reason, dict[str, Any]] = {}
     result = []
     for slot in find_slots(business, service, address, now_utc(), moving=moving):
         entry: dict[str, Any] = {
@@ -249,7 +254,7 @@ def slots_json(
             )
             entry.update(
                 price=price_json(slot.offer.price),
-                **reasons_json(slot.offer),
+                **reasons_json(slot.offer, locale, reasons),
                 quote=sign_quote(quote, secret),
             )
         if moving is not None:

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload, selectinload
 
 from booking.extensions import db
-from booking.models import Appointment, Business, DayPlan, RouteStop, Technician
+from booking.models import (
+    PLANNED,
+    Appointment,
+    Business,
+    DayPlan,
+    RouteStop,
+    ServiceType,
+    Technician,
+)
 from optimizer.domain import Job, Location, LunchBreak, Route, TimeWindow
 from optimizer.domain import Technician as Worker
 from optimizer.offers import DayRoutes
@@ -41,12 +50,30 @@ def worker_for_day(row: Technician, day: date) -> Worker | None:
 def job_for(appointment: Appointment, pinned_at: tuple[str, int] | None = None) -> Job:
     """The appointment as a job; `pinned_at` (technician id, position) fixes a pinned stop."""
     service = appointment.service
+    return _job(
+        appointment.job_id,
+        Location(appointment.lat, appointment.lon),
+        service.duration_s,
+        TimeWindow(appointment.window_start_s, appointment.window_end_s),
+        service.job_skills,
+        pinned_at,
+    )
+
+
+def _job(
+    job_id: str,
+    location: Location,
+    duration_s: int,
+    window: TimeWindow,
+    skills: frozenset[str],
+    pinned_at: tuple[str, int] | None,
+) -> Job:
     return Job(
-        id=appointment.job_id,
-        location=Location(appointment.lat, appointment.lon),
-        duration=service.duration_s,
-        window=TimeWindow(appointment.window_start_s, appointment.window_end_s),
-        skills=service.job_skills,
+        id=job_id,
+        location=location,
+        duration=duration_s,
+        window=window,
+        skills=skills,
         pinned_to=pinned_at[0] if pinned_at else None,
         pinned_position=pinned_at[1] if pinned_at else None,
     )
@@ -84,14 +111,7 @@ def load_days(business: Business, days: Iterable[date]) -> list[DayState]:
     by_day_tech: dict[tuple[date, int], list[RouteStop]] = defaultdict(list)
     for stop in stops:
         by_day_tech[(stop.day_plan.day, stop.technician_id)].append(stop)
-    # The technicians with their absences in one more query: worker_for_day asks each of
-    # them about each day, and loading absences lazily cost a round trip per technician.
-    rows = db.session.scalars(
-        select(Technician)
-        .where(Technician.business_id == business.id, Technician.active)
-        .options(selectinload(Technician.absences))
-        .order_by(Technician.id)
-    ).all()
+    rows = _technician_rows(business)
     states = []
     for day in days:
         routes = []
@@ -108,6 +128,64 @@ def load_days(business: Business, days: Iterable[date]) -> list[DayState]:
             routes.append(Route(worker, tuple(job_at(s, worker.id) for s in route_stops)))
         states.append(DayState(DayRoutes(day, tuple(routes)), appointments, technicians))
     return states
+
+
+def _technician_rows(business: Business) -> Sequence[Technician]:
+    """The active technicians with their absences, in one more query: worker_for_day asks
+    each of them about each day, and loading absences lazily cost a round trip each."""
+    return db.session.scalars(
+        select(Technician)
+        .where(Technician.business_id == business.id, Technician.active)
+        .options(selectinload(Technician.absences))
+        .order_by(Technician.id)
+    ).all()
+
+
+def load_routes(business: Business, days: Iterable[date]) -> list[DayRoutes]:
+    """The routes of `load_days`, without the rows behind them: for offers, which only
+    read routes. The stops come as plain columns, not as stops, appointments and services
+    loaded into the session: each web process rebuilds a day after every booking of it,
+    and loading those objects was most of that."""
+    days = list(days)
+    R, A, S = RouteStop, Appointment, ServiceType
+    held = or_(R.pinned, A.progress != PLANNED)  # as job_at: pinned, or started
+    stops = db.session.execute(
+        select(
+            DayPlan.day, R.technician_id, R.position, held, A.id, A.lat, A.lon,
+            A.window_start_s, A.window_end_s, S.duration_s, S.required_skill,
+        )
+        .join(R.day_plan)
+        .join(R.appointment)
+        .join(A.service)
+        .where(DayPlan.business_id == business.id, DayPlan.day.in_(days))
+        .order_by(R.technician_id, R.position)
+    ).all()  # fmt: skip
+    by_day_tech: dict[tuple[date, int], list[Any]] = defaultdict(list)
+    for stop in stops:
+        by_day_tech[(stop[0], stop[1])].append(stop)
+    rows = _technician_rows(business)
+    plans = []
+    for day in days:
+        routes = []
+        for row in rows:
+            worker = worker_for_day(row, day)
+            if worker is None:
+                continue
+            jobs = tuple(
+                _job(
+                    str(appointment_id),
+                    Location(lat, lon),
+                    duration_s,
+                    TimeWindow(start_s, end_s),
+                    ServiceType.skills_for(required_skill),
+                    (worker.id, position) if is_held else None,
+                )
+                for _, _, position, is_held, appointment_id, lat, lon, start_s, end_s, duration_s,
+                required_skill in by_day_tech.get((day, row.id), [])
+            )  # fmt: skip
+            routes.append(Route(worker, jobs))
+        plans.append(DayRoutes(day, tuple(routes)))
+    return plans
 
 
 def lock_day(business_id: int, day: date) -> DayPlan:

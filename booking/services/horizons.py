@@ -6,7 +6,7 @@ booking, cancellation or re-plan commits. Each of those takes the day's lock fir
 bumps the day's `DayPlan.version` (`dayplans.lock_day`); technicians and services, which
 shape the routes too, enter the key through a fingerprint of their rows. So a cached
 horizon is reused exactly while nothing it was built from has changed, checked with one
-small query per request. Each app (so each process) keeps its own small cache; nothing
+query per request. Each app (so each process) keeps its own small cache; nothing
 is shared, so several web processes stay correct without coordination.
 """
 
@@ -16,9 +16,24 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from datetime import date
+from functools import cache
+from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Date,
+    Float,
+    String,
+    bindparam,
+    cast,
+    literal,
+    null,
+    select,
+    text,
+    union_all,
+)
 
 from booking.extensions import db
 from booking.models import (
@@ -29,7 +44,7 @@ from booking.models import (
     Technician,
     TechnicianAbsence,
 )
-from booking.services.dayplans import load_days
+from booking.services.dayplans import load_routes
 from optimizer.offers import DayBlock, DayRoutes, Horizon
 from optimizer.travel import TravelTimes
 
@@ -50,63 +65,72 @@ def init_horizons(app: Flask) -> None:
     app.extensions[_KEY] = _Cache()
 
 
-def plan_versions(business_id: int, days: Sequence[date]) -> tuple[int, ...]:
-    """The version of each day's plan (0: no plan row yet, so no stops)."""
-    rows = db.session.execute(
-        select(DayPlan.day, DayPlan.version).where(
-            DayPlan.business_id == business_id, DayPlan.day.in_(list(days))
-        )
-    ).all()
-    known = {day: version for day, version in rows}
-    return tuple(known.get(day, 0) for day in days)
+def _text(column: Any) -> ColumnElement[str | None]:
+    return cast(column, String)
 
 
-def _fingerprint(business: Business) -> Hashable:
-    """Everything besides the stops that shapes a day's routes.
+def _no_text(count: int) -> list[ColumnElement[str | None]]:
+    return [cast(null(), String)] * count
 
-    Read with three column queries, not through the ORM relationships: this runs on
-    every offer request, and loading each technician's absences lazily cost one round
-    trip per technician (about 50 ms for 20 technicians under load)."""
-    T = Technician
-    technicians = tuple(
-        (
-            row.id, row.active, repr(sorted(row.working_hours.items())),
-            tuple(sorted(row.skills)), row.start_lat, row.start_lon, row.end_lat, row.end_lon,
-            row.lunch_earliest_s, row.lunch_latest_s, row.lunch_duration_s,
-        )
-        for row in db.session.execute(
-            select(
-                T.id, T.active, T.working_hours, T.skills, T.start_lat, T.start_lon,
-                T.end_lat, T.end_lon, T.lunch_earliest_s, T.lunch_latest_s,
-                T.lunch_duration_s,
-            )
-            .where(T.business_id == business.id)
-            .order_by(T.id)
-        )
-    )  # fmt: skip
+
+def _no_day() -> ColumnElement[date | None]:
+    return cast(null(), Date)
+
+
+def _no_floats() -> list[ColumnElement[float | None]]:
+    return [cast(null(), Float)] * 4
+
+
+@cache
+def _key_query() -> CompoundSelect[Any]:
+    """The one query behind `_plans_key`, built once: building and hashing a statement of
+    this size cost more CPU than running it."""
+    T, A, S, P = Technician, TechnicianAbsence, ServiceType, DayPlan
+    business_id = bindparam("business_id")
+    technicians = select(
+        literal("technician"), _no_day(), T.id, T.start_lat, T.start_lon, T.end_lat, T.end_lon,
+        _text(T.active), _text(T.working_hours), _text(T.skills), _text(T.lunch_earliest_s),
+        _text(T.lunch_latest_s), _text(T.lunch_duration_s),
+    ).where(T.business_id == business_id)  # fmt: skip
     # an absence takes the technician off its days, stops or none
-    absences = tuple(
-        tuple(row)
-        for row in db.session.execute(
-            select(
-                TechnicianAbsence.technician_id,
-                TechnicianAbsence.first_day,
-                TechnicianAbsence.last_day,
-            )
-            .join(Technician)
-            .where(Technician.business_id == business.id)
-            .order_by(TechnicianAbsence.id)
+    absences = (
+        select(
+            literal("absence"),
+            A.first_day,
+            A.technician_id,
+            *_no_floats(),
+            _text(A.last_day),
+            *_no_text(5),
         )
+        .join(T)
+        .where(T.business_id == business_id)
     )
-    services = tuple(
-        tuple(row)
-        for row in db.session.execute(
-            select(ServiceType.id, ServiceType.duration_s, ServiceType.required_skill)
-            .where(ServiceType.business_id == business.id)
-            .order_by(ServiceType.id)
-        )
+    services = select(
+        literal("service"), _no_day(), S.id, *_no_floats(), _text(S.duration_s),
+        _text(S.required_skill), *_no_text(4),
+    ).where(S.business_id == business_id)  # fmt: skip
+    plans = select(literal("plan"), P.day, P.version, *_no_floats(), *_no_text(6)).where(
+        P.business_id == business_id, P.day.in_(bindparam("days", expanding=True))
     )
-    return technicians, absences, services
+    return union_all(technicians, absences, services, plans).order_by(
+        text("1"), text("3"), text("2"), text("8")
+    )
+
+
+def _plans_key(business_id: int, days: Sequence[date]) -> tuple[tuple[int, ...], Hashable]:
+    """The version of each day's plan (0: no plan row yet, so no stops), and a fingerprint
+    of everything besides the stops that shapes a day's routes: technicians, their
+    absences, services.
+
+    One query, not four: this runs on every offer request, where each round trip cost
+    about as much as the rest of the key. Every row comes back as (kind, day, number, four
+    coordinates, text…), the other values cast to text, so one UNION ALL carries all four
+    tables; a changed value changes its text (coordinates stay floats: SQLite's text of a
+    float is rounded), so the fingerprint still sees every change of another process."""
+    rows = db.session.execute(_key_query(), {"business_id": business_id, "days": list(days)}).all()
+    known = {row[1]: row[2] for row in rows if row[0] == "plan"}
+    versions = tuple(known.get(day, 0) for day in days)
+    return versions, tuple(tuple(row) for row in rows if row[0] != "plan")
 
 
 def horizon(
@@ -126,8 +150,7 @@ def horizon(
     days = tuple(days)
     if without is not None:
         return _build(business, days, travel, without=without.job_id)
-    versions = plan_versions(business.id, days)
-    fingerprint = _fingerprint(business)
+    versions, fingerprint = _plans_key(business.id, days)
     key = (business.id, days, versions, fingerprint, id(travel))
     cache: _Cache = current_app.extensions[_KEY]
     with cache.lock:
@@ -143,10 +166,7 @@ def horizon(
         blocks = {day: cache.days[k] for day, k in day_keys.items() if k in cache.days}
     missing = [day for day in days if day not in blocks]
     if missing:
-        loaded = {
-            state.routes.day: DayBlock(state.routes, travel)
-            for state in load_days(business, missing)
-        }
+        loaded = {plan.day: DayBlock(plan, travel) for plan in load_routes(business, missing)}
         blocks.update(loaded)
         with cache.lock:
             for day, block in loaded.items():
@@ -164,8 +184,7 @@ def horizon(
 def _build(
     business: Business, days: Sequence[date], travel: TravelTimes, without: str | None = None
 ) -> Horizon:
-    states = [state for state in load_days(business, days) if state.routes.routes]
-    plans = [state.routes for state in states]
+    plans = [plan for plan in load_routes(business, days) if plan.routes]
     if without is not None:
         plans = [
             DayRoutes(plan.day, tuple(route.without_job(without) for route in plan.routes))

@@ -9,26 +9,29 @@ and its price carries the flexibility discount that kind earned. For "week" the 
 for the concrete day the offer engine chose, with the whole-day window: that is the promise.
 
 A quote for moving a booked appointment names it (`appointment_id`); it moves only that
-appointment and books nothing new, and a quote without it moves nothing. Quotes signed
-before the field existed lack it: they are quotes for new bookings, as they always were.
+appointment and books nothing new, and a quote without it moves nothing.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
+import time
 from dataclasses import dataclass, fields
 from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-
 from booking.services.offering import Address
 from optimizer.offers import Offer
 from optimizer.pricing import WINDOW_KINDS, PriceBreakdown, WindowKind
 
-# v2: quotes carry the window kind and the flexibility discount. A new salt makes every
-# v1 quote fail its signature check, so it is refused as invalid, never half-understood.
-_SALT = "kombitermin.quote.v2"
+# v3: a compact token signed with HMAC-SHA256 (v2 was an itsdangerous serializer). A new
+# salt makes every older quote fail its signature check, so it is refused as invalid,
+# never half-understood; quotes live minutes, so nobody holds one across a deploy for long.
+_SALT = "kombitermin.quote.v3"
 
 
 class QuoteError(Exception):
@@ -77,79 +80,106 @@ class Quote:
         )
 
 
+# The fields in the order the token lists them. A token is a bare JSON array, not an object
+# with long keys: the ~70 quotes of one offers answer were a third of its cost.
+_ADDRESS_FIELDS = tuple(f.name for f in fields(Address))
+_PRICE_FIELDS = tuple(f.name for f in fields(PriceBreakdown))
+_LENGTH = 9 + len(_ADDRESS_FIELDS) + len(_PRICE_FIELDS)
+
+
 @lru_cache(maxsize=4)
-def _serializer(secret_key: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key, salt=_SALT)
+def _key(secret_key: str) -> bytes:
+    """The quote key, derived from SECRET_KEY once per secret (not once per token): a
+    different key from every other token the app signs."""
+    return hmac.new(secret_key.encode(), _SALT.encode(), hashlib.sha256).digest()
 
 
-def sign_quote(quote: Quote, secret_key: str) -> str:
-    # Field by field rather than dataclasses.asdict, whose deep copy was the larger part
-    # of signing the ~70 quotes of one offers answer. The same payload either way.
-    payload = {
-        "business_id": quote.business_id,
-        "service_id": quote.service_id,
-        "day": quote.day.isoformat(),
-        "window_start_s": quote.window_start_s,
-        "window_end_s": quote.window_end_s,
-        "address": _fields(quote.address),
-        "price": _fields(quote.price),
-        "detour_s": quote.detour_s,
-        "standalone_s": quote.standalone_s,
-        "kind": quote.kind,
-        "appointment_id": quote.appointment_id,
-    }
-    return _serializer(secret_key).dumps(payload)
+def _signature(key: bytes, message: bytes) -> bytes:
+    return base64.urlsafe_b64encode(hmac.new(key, message, hashlib.sha256).digest()).rstrip(b"=")
 
 
-def _fields(value: Any) -> dict[str, Any]:
-    """A flat dataclass of plain values as a dict (Address, PriceBreakdown)."""
-    return {f.name: getattr(value, f.name) for f in fields(value)}
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def sign_quote(quote: Quote, secret_key: str, now_s: int | None = None) -> str:
+    """`payload.timestamp.signature`, each URL-safe base64; the HMAC-SHA256 signature
+    covers the payload and the time of signing. `now_s`: the time of signing (tests)."""
+    values = [
+        quote.business_id,
+        quote.service_id,
+        quote.day.toordinal(),
+        quote.window_start_s,
+        quote.window_end_s,
+        *(getattr(quote.address, name) for name in _ADDRESS_FIELDS),
+        *(getattr(quote.price, name) for name in _PRICE_FIELDS),
+        quote.detour_s,
+        quote.standalone_s,
+        quote.kind,
+        quote.appointment_id,
+    ]
+    payload = _b64(json.dumps(values, separators=(",", ":"), ensure_ascii=False).encode())
+    stamp = _b64(int(time.time() if now_s is None else now_s).to_bytes(5, "big"))
+    message = f"{payload}.{stamp}"
+    return f"{message}.{_signature(_key(secret_key), message.encode()).decode()}"
 
 
 def read_quote(token: str, secret_key: str, max_age_s: int) -> Quote:
-    if not token.isascii():  # we sign in URL-safe ASCII; anything else cannot be ours
+    if not token.isascii() or token.count(".") != 2:
+        raise QuoteError("quote_invalid")  # we sign in URL-safe ASCII, in three parts
+    message, signature = token.rsplit(".", 1)
+    # compare_digest through the module, so its time does not depend on where they differ
+    if not hmac.compare_digest(signature.encode(), _signature(_key(secret_key), message.encode())):
         raise QuoteError("quote_invalid")
-    serializer = _serializer(secret_key)
+    payload, stamp = message.split(".")
     try:
-        payload: dict[str, Any] = serializer.loads(token, max_age=max_age_s)
-    except SignatureExpired as error:
-        # The signature was good, only too old: itsdangerous hands back the raw payload.
-        expired = None
-        if error.payload is not None:
-            raw = serializer.load_payload(error.payload)
-            expired = _quote_from(raw) if isinstance(raw, dict) else None
-        raise QuoteError("quote_expired", expired) from error
-    except BadSignature as error:
+        values = json.loads(_unb64(payload))
+        signed_s = int.from_bytes(_unb64(stamp), "big")
+    except ValueError as error:  # signed by us, so never; but never a 500 either
         raise QuoteError("quote_invalid") from error
-    quote = _quote_from(payload)
+    quote = _quote_from(values)
     if quote is None:
         # Signed by us but of another shape: an old quote format.
         raise QuoteError("quote_invalid")
+    age_s = int(time.time()) - signed_s  # whole seconds, as itsdangerous counted them
+    if not 0 <= age_s <= max_age_s:
+        # The signature was good, only too old: its service and address can be offered anew.
+        raise QuoteError("quote_expired", quote)
     return quote
 
 
-def _quote_from(payload: dict[str, Any]) -> Quote | None:
-    kind = payload.get("kind")
+def _quote_from(values: Any) -> Quote | None:
+    """The quote a token's values list; None for any other shape."""
+    if not isinstance(values, list) or len(values) != _LENGTH:
+        return None
+    head, rest = values[:5], values[5:]
+    address = dict(zip(_ADDRESS_FIELDS, rest[: len(_ADDRESS_FIELDS)], strict=True))
+    rest = rest[len(_ADDRESS_FIELDS) :]
+    price = dict(zip(_PRICE_FIELDS, rest[: len(_PRICE_FIELDS)], strict=True))
+    detour_s, standalone_s, kind, appointment_id = rest[len(_PRICE_FIELDS) :]
     if kind not in WINDOW_KINDS:
         return None
-    appointment_id = payload.get("appointment_id")
     if appointment_id is not None and (
         not isinstance(appointment_id, int) or isinstance(appointment_id, bool)
     ):
         return None
     try:
         return Quote(
-            business_id=int(payload["business_id"]),
-            service_id=int(payload["service_id"]),
-            day=date.fromisoformat(payload["day"]),
-            window_start_s=int(payload["window_start_s"]),
-            window_end_s=int(payload["window_end_s"]),
-            address=Address(**payload["address"]),
-            price=PriceBreakdown(**payload["price"]),
-            detour_s=int(payload["detour_s"]),
-            standalone_s=int(payload["standalone_s"]),
+            business_id=int(head[0]),
+            service_id=int(head[1]),
+            day=date.fromordinal(head[2]),
+            window_start_s=int(head[3]),
+            window_end_s=int(head[4]),
+            address=Address(**address),
+            price=PriceBreakdown(**price),
+            detour_s=int(detour_s),
+            standalone_s=int(standalone_s),
             kind=kind,
             appointment_id=appointment_id,
         )
-    except (KeyError, TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None

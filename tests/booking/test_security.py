@@ -165,8 +165,8 @@ def forged(token: str) -> str:
 def test_signed_tokens_are_verified_with_compare_digest(
     client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Route-sheet links, feed links and quotes are itsdangerous tokens: their signature is
-    compared with hmac.compare_digest, and a forged one is refused."""
+    """Route-sheet links and feed links are itsdangerous tokens, quotes HMAC-SHA256 ones:
+    each signature is compared with hmac.compare_digest, and a forged one is refused."""
     make_business()
     quote = slot_quotes(client, "tap")[0]
     calls: list[bytes] = []

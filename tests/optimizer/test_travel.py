@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
+import numpy as np
 import pytest
 from geopy.distance import great_circle
 
@@ -181,3 +183,21 @@ def test_memo_is_bounded():
     travel.leg(mark(0), mark(3))  # no room: reset, then store 0 → 3
     travel.leg(mark(0), mark(1))  # forgotten: asked again
     assert [c[1] for c in world.calls] == [(1,), (2,), (3,), (1,)]
+
+
+class FlatBulk:
+    """A provider with its own bulk `arrays`: every leg 60 s and 100 m, even to itself."""
+
+    def arrays(
+        self, origins: Sequence[Location], destinations: Sequence[Location]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        shape = (len(origins), len(destinations))
+        return np.full(shape, 60, dtype=np.int64), np.full(shape, 100, dtype=np.int64)
+
+
+def test_bulk_arrays_zero_exactly_the_legs_from_a_place_to_itself():
+    """Same latitude or same longitude is not the same place; only both make a zero leg."""
+    here, same_lat, same_lon = Location(52.1, 11.6), Location(52.1, 11.7), Location(52.2, 11.6)
+    seconds, meters = TravelTimes(FlatBulk()).arrays([here, same_lat], [here, same_lat, same_lon])
+    assert seconds.tolist() == [[0, 60, 60], [60, 0, 60]]
+    assert meters.tolist() == [[0, 100, 100], [100, 0, 100]]
