@@ -4,7 +4,6 @@ KOMBITERMIN_TEST_POSTGRES_URL names a server, on a fresh PostgreSQL database too
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,10 +12,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from booking import create_app
+from booking.bench.served import throwaway_database
 from booking.extensions import db
 
 POSTGRES_ENV = "KOMBITERMIN_TEST_POSTGRES_URL"
@@ -44,20 +42,6 @@ def geodata_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def _postgres_database(server_url: str) -> Iterator[str]:
-    """A throw-away database on the given server, dropped afterwards."""
-    name = f"kombitermin_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -71,7 +55,8 @@ def database_url(
             f"PostgreSQL tests need {POSTGRES_ENV}, "
             "e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test"
         )
-    yield from _postgres_database(server)
+    with throwaway_database(server, prefix="kombitermin_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -114,12 +99,18 @@ def app(migrated: dict[str, object]) -> Iterator[Flask]:
     app = make_app(migrated)
     with app.app_context():
         yield app
-        db.session.rollback()
-        for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(table.delete())
-        db.session.commit()
-        db.session.remove()
-        db.engine.dispose()
+        empty_every_table()
+
+
+def empty_every_table() -> None:
+    """Roll back, delete every row (children first) and let go of the connections: the
+    next test starts from the migrated, empty schema."""
+    db.session.rollback()
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+    db.session.remove()
+    db.engine.dispose()
 
 
 @pytest.fixture

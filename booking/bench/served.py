@@ -45,9 +45,9 @@ class ServeError(RuntimeError):
 
 
 @contextmanager
-def throwaway_database(server_url: str) -> Iterator[str]:
+def throwaway_database(server_url: str, prefix: str = "kombitermin_served") -> Iterator[str]:
     """A fresh, empty database on the server `server_url` names; dropped afterwards."""
-    name = f"kombitermin_served_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:

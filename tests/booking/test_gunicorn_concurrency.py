@@ -25,7 +25,7 @@ from booking.services.invariants import broken_promises
 from booking.services.planning import replan_day
 from optimizer.planner import PlanParameters
 from tests.booking.pages import ADDRESS, count
-from tests.conftest import NOW, POSTGRES_ENV
+from tests.conftest import NOW, POSTGRES_ENV, empty_every_table
 from tests.factories import TUESDAY, make_business
 
 pytestmark = pytest.mark.postgres
@@ -85,12 +85,7 @@ def local(settings: dict[str, Any], tmp_path: Path) -> Iterator[Flask]:
     app = create_app({**settings, "NOW": lambda: NOW}, instance_path=str(tmp_path))
     with app.app_context():
         yield app
-        db.session.rollback()
-        for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(table.delete())
-        db.session.commit()
-        db.session.remove()
-        db.engine.dispose()
+        empty_every_table()
 
 
 def offered(client: JsonClient, service: str) -> list[dict[str, Any]]:
