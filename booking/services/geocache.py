@@ -1,10 +1,11 @@
 """Geocoding answers kept in the database, so a restart or a second process does not ask
 the geocoding server again (Nominatim's public server allows one request per second).
 
-Each answer is stored per source ("nominatim", "photon", "postcode") under the normalised
-query (`geocoding.query_key`). An unknown address is stored too, but asked again after a
-day at most: the customer may have typed a street that is new. A cache must never stop a
-booking, so a database error here is logged and the lookup goes to the geocoder.
+Each answer of a geocoding server is stored per source ("nominatim", "photon") under the
+normalised query (`geocoding.query_key`). An unknown address is stored too, but asked
+again after a day at most: the customer may have typed a street that is new. A cache must
+never stop a booking, so a database error here is logged and the lookup goes to the
+geocoder.
 
 Reads and writes use their own short connection, not the request's session: a GET that
 commits nothing still keeps what it looked up, and nothing half-done of the request is

@@ -99,6 +99,15 @@ def _normalise_postcode(postcode: str) -> str | None:
     return compact if _POSTCODE_RE.fullmatch(compact) else None
 
 
+@dataclass(frozen=True, slots=True)
+class _PostcodeArea:
+    """A postcode's centroid and the places that share the postcode."""
+
+    lat: float
+    lon: float
+    places: tuple[str, ...]
+
+
 class PostcodeGeocoder:
     """Offline geocoding to German postcode-area centroids (GeoNames data via pgeocode).
 
@@ -114,33 +123,45 @@ class PostcodeGeocoder:
         self._cache_file = self._cache_dir / "DE.txt"
         self._lock = threading.Lock()
         self._nominatim: pgeocode.Nominatim | None = None
+        # pgeocode answers one postcode through a pandas merge (milliseconds), and every
+        # offer asks; Germany has about 8,000 postcodes, so each is asked once.
+        self._areas: dict[str, _PostcodeArea | None] = {}
 
     def geocode(self, street: str, postcode: str, city: str) -> GeocodedAddress | None:
         code = _normalise_postcode(postcode)
         if code is None:
             return None
-        row = self._load().query_postal_code(code)
-        lat, lon = row["latitude"], row["longitude"]
-        if _is_missing(lat) or _is_missing(lon):
+        area = self._area(code)
+        if area is None:
             return None
-        place = self._pick_place(row, city)
+        place = self._pick_place(area.places, city)
         return GeocodedAddress(
-            lat=float(lat),
-            lon=float(lon),
+            lat=area.lat,
+            lon=area.lon,
             precision="postcode",
             postcode=code,
             city=place,
             label=_format_label(street, code, place),
         )
 
+    def _area(self, code: str) -> _PostcodeArea | None:
+        if code in self._areas:
+            return self._areas[code]
+        row = self._load().query_postal_code(code)
+        lat, lon, names = row["latitude"], row["longitude"], row["place_name"]
+        area = None
+        if not (_is_missing(lat) or _is_missing(lon)):
+            # pgeocode joins all places sharing a postcode with ", " (39326 has 20 villages)
+            places = () if _is_missing(names) else tuple(p for p in str(names).split(", ") if p)
+            area = _PostcodeArea(float(lat), float(lon), places)
+        self._areas[code] = area  # threads racing here store the same answer
+        return area
+
     @staticmethod
-    def _pick_place(row: Any, city: str) -> str:
-        # pgeocode joins all places sharing a postcode with ", " (39326 has 20 villages).
-        # Show the one the customer named, else the first; the centroid is the same
+    def _pick_place(places: tuple[str, ...], city: str) -> str:
+        # Show the place the customer named, else the first; the centroid is the same
         # either way because the postcode is authoritative. (GeoNames' community_name
         # for Germany is the district, e.g. "Börde", so it is no use as a city.)
-        names = row["place_name"]
-        places = [] if _is_missing(names) else [p for p in str(names).split(", ") if p]
         return next((p for p in places if _same_place(city, p)), places[0] if places else "")
 
     def _load(self) -> pgeocode.Nominatim:
@@ -561,18 +582,20 @@ def build_geocoder(
 ) -> Geocoder:
     """Build the geocoder named by configuration: "postcode", "nominatim" or "photon".
 
-    `store(source, geocoder)` may wrap each source in a persistent cache (the app's
-    database); answers are kept per source, so postcode centroids handed out while the
-    server was down never stand in for the server's own answer later. In front of each
-    sits an in-memory cache that forgets after `memory_max_age_s`, so that an expiry in
-    the persistent cache takes effect. A server that failed is left alone for `pause_s`
-    seconds, and the postcode centroids answer meanwhile.
+    `store(source, geocoder)` may wrap the remote server in a persistent cache (the app's
+    database), in front of which sits an in-memory cache that forgets after
+    `memory_max_age_s`, so that an expiry in the persistent cache takes effect. A server
+    that failed is left alone for `pause_s` seconds, and the postcode centroids answer
+    meanwhile. Those are never stored, so a centroid handed out while the server was down
+    never stands in for the server's own answer later.
     """
 
     def cached(source: str, geocoder: Geocoder) -> Geocoder:
         return CachingGeocoder(store(source, geocoder), max_age_s=memory_max_age_s)
 
-    postcode = cached("postcode", PostcodeGeocoder(source_dir, cache_dir))
+    # The postcode table is local and answers in microseconds: caching its answers would
+    # cost a database write per new address and keep customers' streets for nothing.
+    postcode = PostcodeGeocoder(source_dir, cache_dir)
     if kind == "postcode":
         return postcode
     remote: Geocoder

@@ -23,6 +23,7 @@ from booking.models import (
     ProposalStatus,
     RouteStop,
 )
+from booking.services.geocoding import query_key
 from booking.services.invariants import broken_promises
 from booking.services.quotes import read_quote
 from tests.booking.pages import ADDRESS, CONTACT, book, count, slot_quotes
@@ -47,12 +48,26 @@ def book_on(client: FlaskClient, day: date, address: dict[str, str], **contact: 
     return db.session.scalars(select(Appointment).order_by(Appointment.id.desc())).first()
 
 
+def remember_as_nominatim(address: dict[str, str], lat: float, lon: float) -> None:
+    """The geocode cache's entry for `address`, as a firm geocoding with Nominatim has it
+    (the tests geocode by postcode, whose answers are not stored)."""
+    db.session.add(GeocodeCacheEntry(
+        source="nominatim", query=query_key(**address), found=True, lat=lat, lon=lon,
+        precision="house", postcode=address["postcode"], city=address["city"],
+        label=f"{address['street']}, {address['postcode']} {address['city']}",
+        created_at=datetime(2026, 11, 20, tzinfo=UTC),
+    ))  # fmt: skip
+    db.session.commit()
+
+
 def erika_and_otto(client: FlaskClient) -> tuple[Appointment, Appointment, Appointment]:
     """Erika books Tuesday and Wednesday at Breiter Weg 10, Otto Tuesday elsewhere; a
     dispatcher has also drafted an emergency job for Erika (a proposal not yet applied)."""
     tuesday = book_on(client, TUESDAY, ADDRESS)
     wednesday = book_on(client, WEDNESDAY, ADDRESS)
     otto = book_on(client, TUESDAY, OTHER_ADDRESS, **OTHER_CONTACT)
+    for address in (ADDRESS, OTHER_ADDRESS):
+        remember_as_nominatim(address, tuesday.lat, tuesday.lon)
     draft = {"name": CONTACT["name"], "email": "Erika@Example.de", "phone": CONTACT["phone"],
              **ADDRESS, "notes": "", "access_hints": "", "service_id": tuesday.service_type_id}
     db.session.add(PlanProposal(

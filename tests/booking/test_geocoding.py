@@ -622,13 +622,36 @@ def test_cache_forgets_least_recently_used() -> None:
 
 
 def test_build_postcode(source_dir: Path, cache_dir: Path) -> None:
-    """Kind "postcode" gives a cached offline geocoder that works end to end."""
+    """Kind "postcode" gives the offline geocoder itself, which works end to end."""
     geocoder = build_geocoder("postcode", source_dir=source_dir, cache_dir=cache_dir)
 
-    assert isinstance(geocoder, CachingGeocoder)
-    assert isinstance(geocoder.inner, PostcodeGeocoder)
+    assert isinstance(geocoder, PostcodeGeocoder)
     result = geocoder.geocode("", "39104", "")
     assert result is not None and result.precision == "postcode"
+
+
+def test_each_postcode_is_looked_up_in_the_table_once(source_dir: Path, cache_dir: Path) -> None:
+    """Three addresses in 39104 and one unknown postcode asked twice: pgeocode is asked
+    once per postcode, and each address still gets its own street and place."""
+    geocoder = PostcodeGeocoder(source_dir, cache_dir)
+    table = geocoder._load()
+    asked: list[str] = []
+    original = table.query_postal_code
+
+    def counting(code: str) -> object:
+        asked.append(code)
+        return original(code)
+
+    table.query_postal_code = counting  # type: ignore[method-assign]
+    first = geocoder.geocode("Breiter Weg 1", "39104", "Magdeburg")
+    second = geocoder.geocode("Hasselbachplatz 2", "39104", "magdeburg")
+    geocoder.geocode("", "39104", "")
+    assert geocoder.geocode("", "00000", "") is None
+    assert geocoder.geocode("", "00000", "") is None
+    assert asked == ["39104", "00000"]
+    assert first is not None and second is not None
+    assert (first.lat, first.lon) == (second.lat, second.lon)
+    assert first.label.startswith("Breiter Weg 1") and second.label.startswith("Hasselbachplatz 2")
 
 
 def test_build_nominatim_falls_back_to_postcodes(
@@ -693,8 +716,9 @@ def test_build_photon_needs_url(tmp_path: Path) -> None:
 
 
 def test_build_stores_each_source_apart(source_dir: Path, cache_dir: Path) -> None:
-    """The persistent store wraps the remote geocoder and the postcode fallback separately,
-    each under its own name, so a fallback answer never stands in for the server's."""
+    """The persistent store wraps only the remote geocoder, under its name; the postcode
+    table (local, fast) is never stored, so a fallback answer never stands in for the
+    server's."""
     names: list[str] = []
 
     def store(name: str, geocoder: Any) -> Any:
@@ -706,7 +730,7 @@ def test_build_stores_each_source_apart(source_dir: Path, cache_dir: Path) -> No
         "nominatim", source_dir=source_dir, cache_dir=cache_dir, store=store,
         nominatim_url="http://127.0.0.1:9",
     )  # fmt: skip
-    assert names == ["postcode", "postcode", "nominatim"]
+    assert names == ["nominatim"]
 
 
 def test_query_key_folds_case_and_spacing() -> None:
