@@ -31,7 +31,14 @@ from booking.models import (
 )
 from booking.services.audit import record
 from booking.services.clock import bookable_days, local_datetime
-from booking.services.dayplans import DayState, load_days, lock_day, save_routes
+from booking.services.dayplans import (
+    DayState,
+    load_days,
+    lock_day,
+    route_appointments,
+    save_routes,
+)
+from booking.services.horizons import plans_in_force
 from booking.services.offering import Address, bookable_windows, job_request
 from booking.services.quotes import Quote
 from booking.services.travel import travel_times
@@ -152,9 +159,11 @@ def confirm_booking(
     window, service = _check_quote(business, quote, now)
     try:
         plan = lock_day(business.id, quote.day)
-        state = load_days(business, [quote.day])[0]
+        # The routes as plain values, not rows: the booking rewrites one route only, so
+        # only that route's appointments are loaded into the session (below).
+        (routes,) = plans_in_force(business, [quote.day])
         job = job_request(service, quote.address).job(NEW_JOB_ID, window)
-        insertion = best_insertion(state.routes.routes, job, travel_times())
+        insertion = best_insertion(routes.routes, job, travel_times())
         if insertion is None:
             raise BookingError("slot_taken")
         customer = Customer(
@@ -190,11 +199,11 @@ def confirm_booking(
                 window=[quote.window_start_s, quote.window_end_s],
                 total_cents=quote.price.total_cents,
             )
-        technician = state.technicians[insertion.technician_id]
+        technician_id = int(insertion.technician_id)  # the optimizer's id is the row id
         save_routes(
             plan,
-            {technician.id: insertion.schedule},
-            {**state.appointments, NEW_JOB_ID: appointment},
+            {technician_id: insertion.schedule},
+            {**route_appointments(plan, technician_id), NEW_JOB_ID: appointment},
         )
         db.session.commit()
     except BaseException:

@@ -141,12 +141,29 @@ def _technician_rows(business: Business) -> Sequence[Technician]:
     ).all()
 
 
-def load_routes(business: Business, days: Iterable[date]) -> list[DayRoutes]:
-    """The routes of `load_days`, without the rows behind them: for offers, which only
-    read routes. The stops come as plain columns, not as stops, appointments and services
-    loaded into the session: each web process rebuilds a day after every booking of it,
-    and loading those objects was most of that."""
+def day_workers(business: Business, days: Iterable[date]) -> dict[date, tuple[Worker, ...]]:
+    """Per day, the technicians working it as the optimizer sees them, in `load_days`'
+    order (by row id)."""
+    rows = _technician_rows(business)
+    return {
+        day: tuple(worker for row in rows if (worker := worker_for_day(row, day)) is not None)
+        for day in days
+    }
+
+
+def load_routes(
+    business: Business,
+    days: Iterable[date],
+    workers: Mapping[date, Sequence[Worker]] | None = None,
+) -> list[DayRoutes]:
+    """The routes of `load_days`, without the rows behind them: for offers and bookings,
+    which only read routes. The stops come as plain columns, not as stops, appointments
+    and services loaded into the session: each web process rebuilds a day after every
+    booking of it, and loading those objects was most of that. `workers`: each day's
+    `day_workers`, when the caller has them already (cached per technicians' state)."""
     days = list(days)
+    if workers is None:
+        workers = day_workers(business, days)
     R, A, S = RouteStop, Appointment, ServiceType
     held = or_(R.pinned, A.progress != PLANNED)  # as job_at: pinned, or started
     stops = db.session.execute(
@@ -163,14 +180,10 @@ def load_routes(business: Business, days: Iterable[date]) -> list[DayRoutes]:
     by_day_tech: dict[tuple[date, int], list[Any]] = defaultdict(list)
     for stop in stops:
         by_day_tech[(stop[0], stop[1])].append(stop)
-    rows = _technician_rows(business)
     plans = []
     for day in days:
         routes = []
-        for row in rows:
-            worker = worker_for_day(row, day)
-            if worker is None:
-                continue
+        for worker in workers[day]:
             jobs = tuple(
                 _job(
                     str(appointment_id),
@@ -181,11 +194,22 @@ def load_routes(business: Business, days: Iterable[date]) -> list[DayRoutes]:
                     (worker.id, position) if is_held else None,
                 )
                 for _, _, position, is_held, appointment_id, lat, lon, start_s, end_s, duration_s,
-                required_skill in by_day_tech.get((day, row.id), [])
+                required_skill in by_day_tech.get((day, int(worker.id)), [])
             )  # fmt: skip
             routes.append(Route(worker, jobs))
         plans.append(DayRoutes(day, tuple(routes)))
     return plans
+
+
+def route_appointments(plan: DayPlan, technician_id: int) -> dict[str, Appointment]:
+    """The appointments on one technician's route of `plan`, by optimizer job id: what
+    `save_routes` needs to rewrite that route alone."""
+    appointments = db.session.scalars(
+        select(Appointment)
+        .join(RouteStop, RouteStop.appointment_id == Appointment.id)
+        .where(RouteStop.day_plan_id == plan.id, RouteStop.technician_id == technician_id)
+    )
+    return {appointment.job_id: appointment for appointment in appointments}
 
 
 def lock_day(business_id: int, day: date) -> DayPlan:

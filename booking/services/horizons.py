@@ -44,7 +44,8 @@ from booking.models import (
     Technician,
     TechnicianAbsence,
 )
-from booking.services.dayplans import load_routes
+from booking.services.dayplans import day_workers, load_routes
+from optimizer.domain import Technician as Worker
 from optimizer.offers import DayBlock, DayRoutes, Horizon
 from optimizer.travel import TravelTimes
 
@@ -58,6 +59,9 @@ class _Cache:
         # Each day's block by (business, day, version, fingerprint, travel): a booking
         # changes one day, so a new horizon loads and flattens that day alone, not all 14.
         self.days: OrderedDict[Hashable, DayBlock] = OrderedDict()
+        # Each day's technicians by (business, fingerprint): loading them with their
+        # absences cost a third of rebuilding a day, and they change far less often.
+        self.workers: OrderedDict[Hashable, dict[date, tuple[Worker, ...]]] = OrderedDict()
         self.lock = threading.Lock()
 
 
@@ -148,9 +152,10 @@ def horizon(
     it serves one customer's reschedule, and would only push shared entries out.
     """
     days = tuple(days)
-    if without is not None:
-        return _build(business, days, travel, without=without.job_id)
     versions, fingerprint = _plans_key(business.id, days)
+    if without is not None:
+        workers = _workers(business, days, fingerprint)
+        return _build(business, days, travel, workers, without=without.job_id)
     key = (business.id, days, versions, fingerprint, id(travel))
     cache: _Cache = current_app.extensions[_KEY]
     with cache.lock:
@@ -166,7 +171,10 @@ def horizon(
         blocks = {day: cache.days[k] for day, k in day_keys.items() if k in cache.days}
     missing = [day for day in days if day not in blocks]
     if missing:
-        loaded = {plan.day: DayBlock(plan, travel) for plan in load_routes(business, missing)}
+        workers = _workers(business, missing, fingerprint)
+        loaded = {
+            plan.day: DayBlock(plan, travel) for plan in load_routes(business, missing, workers)
+        }
         blocks.update(loaded)
         with cache.lock:
             for day, block in loaded.items():
@@ -181,10 +189,42 @@ def horizon(
     return built
 
 
+def plans_in_force(business: Business, days: Sequence[date]) -> list[DayRoutes]:
+    """The routes of `days` as `load_routes` reads them, with the technicians from the
+    cache while they are unchanged: for a booking, which inserts into one of them."""
+    _versions, fingerprint = _plans_key(business.id, days)
+    return load_routes(business, days, _workers(business, days, fingerprint))
+
+
+def _workers(
+    business: Business, days: Sequence[date], fingerprint: Hashable
+) -> dict[date, tuple[Worker, ...]]:
+    """`day_workers` of `days`, cached under the fingerprint of the technicians and their
+    absences (`_plans_key`), which changes with any row they are built from."""
+    cache: _Cache = current_app.extensions[_KEY]
+    key = (business.id, fingerprint)
+    with cache.lock:
+        known = dict(cache.workers.get(key, {}))
+    missing = [day for day in days if day not in known]
+    if missing:
+        loaded = day_workers(business, missing)
+        known.update(loaded)
+        with cache.lock:
+            cache.workers.setdefault(key, {}).update(loaded)
+            cache.workers.move_to_end(key)
+            while len(cache.workers) > _MAX_ENTRIES:
+                cache.workers.popitem(last=False)
+    return {day: known[day] for day in days}
+
+
 def _build(
-    business: Business, days: Sequence[date], travel: TravelTimes, without: str | None = None
+    business: Business,
+    days: Sequence[date],
+    travel: TravelTimes,
+    workers: dict[date, tuple[Worker, ...]],
+    without: str | None = None,
 ) -> Horizon:
-    plans = [plan for plan in load_routes(business, days) if plan.routes]
+    plans = [plan for plan in load_routes(business, days, workers) if plan.routes]
     if without is not None:
         plans = [
             DayRoutes(plan.day, tuple(route.without_job(without) for route in plan.routes))

@@ -14,8 +14,10 @@ from sqlalchemy import insert, update
 
 from booking.extensions import db
 from booking.models import Business, DayPlan, ServiceType, Technician, TechnicianAbsence
-from booking.services.horizons import horizon
+from booking.services.dayplans import day_workers
+from booking.services.horizons import horizon, plans_in_force
 from booking.services.travel import travel_times
+from optimizer.domain import Route
 from optimizer.offers import Horizon
 from tests.factories import TUESDAY, make_business
 
@@ -88,3 +90,25 @@ def test_a_change_committed_elsewhere_rebuilds_the_horizon(app: Flask, change: s
     assert current(business) is first
     elsewhere(CHANGES[change](business))
     assert current(business) is not first
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_the_cached_technicians_follow_a_change_committed_elsewhere(
+    app: Flask, change: str
+) -> None:
+    """The technicians of each day are cached too (by the same fingerprint): after any
+    change, the routes a booking inserts into have the technicians as the rows now say,
+    shift, skills, start, lunch, absence and all."""
+    business = make_business()
+    db.session.commit()
+    before = current(business)
+    assert [p.routes for p in plans_in_force(business, DAYS)] == [
+        tuple(Route(worker) for worker in day_workers(business, [day])[day]) for day in DAYS
+    ]
+    elsewhere(CHANGES[change](business))
+    db.session.rollback()
+    fresh = day_workers(business, DAYS)
+    assert [tuple(r.technician for r in p.routes) for p in plans_in_force(business, DAYS)] == [
+        fresh[day] for day in DAYS
+    ]
+    assert current(business) is not before
