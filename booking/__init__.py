@@ -40,6 +40,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def create_app(config: Mapping[str, Any] | None = None, instance_path: str | None = None) -> Flask:
     """Build the app; `config` overrides what the environment says (tests, tools)."""
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    # JSON answers keep their keys in the order the code builds them: sorting the keys of
+    # an offers answer's ~70 slots cost about 40 % of dumping it.
+    app.json.sort_keys = False  # type: ignore[attr-defined]
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(config_from_env(app.instance_path))
     if config:

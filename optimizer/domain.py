@@ -183,6 +183,8 @@ class Job:
     @property
     def windows(self) -> tuple[TimeWindow, ...]:
         """All allowed arrival windows, earliest first."""
+        if not self.extra_windows:  # nearly every job: no sorting on the offers' hot path
+            return (self.window,)
         return tuple(sorted((self.window, *self.extra_windows), key=lambda w: w.start))
 
 
