@@ -519,6 +519,16 @@ def customer_location(district: District, rng: random.Random) -> tuple[float, fl
     return lat, lon
 
 
+# As Germans spell their names in email addresses: a non-ASCII local part is refused by
+# the booking form and could never be sent a confirmation.
+_MAIL_SPELLING = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+def mail_name(name: str) -> str:
+    """A name as the local part of an email address: "Jürgen" → "juergen"."""
+    return name.lower().translate(_MAIL_SPELLING)
+
+
 def _customer_request(
     business: Business, service: ServiceType, district: District, day: date, rng: random.Random
 ) -> Appointment:
@@ -527,7 +537,7 @@ def _customer_request(
         business_id=business.id,
         name=name,
         phone=f"0391 {rng.randrange(200, 999)} {rng.randrange(1000, 9999)}",
-        email=f"{name.split()[0].lower()}.{rng.randrange(10, 99)}@example.de",
+        email=f"{mail_name(name.split()[0])}.{rng.randrange(10, 99)}@example.de",
     )
     street = f"{rng.choice(district.streets)} {rng.randrange(1, 120)}"
     lat, lon = customer_location(district, rng)  # after the street: the same random stream

@@ -12,10 +12,11 @@ from sqlalchemy import select
 
 from booking.extensions import db
 from booking.models import Appointment, Business, RouteStop, ServiceType, Technician, User
+from booking.services.emails import appointment_email
 from booking.services.invariants import broken_promises
 from booking.services.travel import travel_times
 from optimizer.osrm import OsrmTravelTime
-from seeds.demo import seed_demo
+from seeds.demo import mail_name, seed_demo
 from tests.booking.pages import count
 from tests.conftest import make_app
 
@@ -43,6 +44,18 @@ def test_demo_seed_builds_the_magdeburg_firm_with_routed_appointments(app: Flask
     assert any(a.price_discount_cents > 0 for a in appointments)
     assert {a.service.required_skill for a in appointments} == {"water", "heating", "gas"}
     assert broken_promises(business) == []
+
+
+def test_every_demo_customer_can_be_sent_their_confirmation(app: Flask) -> None:
+    """Each seeded appointment's email builds (a non-ASCII address could not be sent);
+    "Jürgen" writes as "juergen"."""
+    seed_demo(MONDAY_MORNING, with_demo_login=False)
+    appointments = db.session.scalars(select(Appointment)).all()
+    with app.test_request_context():
+        for appointment in appointments:
+            message = appointment_email(appointment, "booked", MONDAY_MORNING)
+            assert message["To"].addresses[0].addr_spec == appointment.customer.email
+    assert mail_name("Jürgen") == "juergen" and mail_name("Weiß") == "weiss"
 
 
 def test_demo_seed_is_deterministic(app: Flask) -> None:
