@@ -78,6 +78,7 @@ class Load:
     errors: Counter[str] = field(default_factory=Counter)  # what went wrong, how often
     seconds: float = 0.0
     server_cpu_s: float = 0.0  # CPU time the gunicorn workers used meanwhile
+    client_cpu_s: float = 0.0  # and this process, the clients, on the same cores
 
     def add(self, other: Load) -> None:
         self.offers.add(other.offers)
@@ -100,7 +101,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker")
     parser.add_argument("--clients", type=int, default=8, help="concurrent client threads")
-    parser.add_argument("--booking-share", type=float, default=0.3)
+    # The targets' own mix: 20 bookings/s beside 100 offers/s is one booking per 5 offers.
+    parser.add_argument("--booking-share", type=float, default=0.2)
     parser.add_argument("--random-seed", type=int, default=1)
     return parser.parse_args(argv)
 
@@ -243,7 +245,8 @@ def report(load: Load, found: list[str]) -> list[str]:
     if answers and load.server_cpu_s:
         lines.append(
             f"server CPU: {load.server_cpu_s:.1f} s in {load.seconds:.1f} s on {os.cpu_count()} "
-            f"cores, {load.server_cpu_s * 1000 / answers:.0f} ms per answer"
+            f"cores, {load.server_cpu_s * 1000 / answers:.0f} ms per answer; "
+            f"the clients used {load.client_cpu_s:.1f} s"
         )
     lines += [f"error: {what} × {times}" for what, times in sorted(load.errors.items())]
     lines += [f"violation: {problem}" for problem in found[:20]]
@@ -304,9 +307,10 @@ def main(argv: Sequence[str]) -> int:
                     )
                     for what, times in sorted(warm.errors.items()):
                         print(f"warm-up error: {what} × {times}", flush=True)
-                cpu_before = workers_cpu_s(log)
+                cpu_before, client_before = workers_cpu_s(log), time.process_time()
                 load = drive(base_url, args, args.seconds)
                 load.server_cpu_s = workers_cpu_s(log) - cpu_before
+                load.client_cpu_s = time.process_time() - client_before
                 tokens = warm.tokens + load.tokens if args.warmup > 0 else load.tokens
         found = violations(url, tokens)
     for line in report(load, found):
