@@ -13,11 +13,12 @@ may have its own (`Business.host`). Resolution, in this order:
 
 from __future__ import annotations
 
+from functools import cache
 from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, String, bindparam, func, or_, select
 from werkzeug.exceptions import NotFound, ServiceUnavailable
 
 from booking.extensions import db
@@ -54,21 +55,29 @@ def request_host() -> str | None:
         return None
 
 
+@cache
+def _candidates_query() -> Select[tuple[Business, int]]:
+    """The host's business, the default one and the first one (which is the only one when
+    the count says 1), each found through a unique index or the key. Built once: every
+    public request runs it, and building the statement cost more than running it. A
+    missing host or default is bound as NULL, which equals nothing."""
+    total = select(func.count(Business.id)).scalar_subquery()
+    first = select(func.min(Business.id)).scalar_subquery()
+    return select(Business, total).where(
+        or_(
+            Business.id == first,
+            Business.host == bindparam("host", type_=String),
+            Business.slug == bindparam("default", type_=String),
+        )
+    )
+
+
 def current_business() -> Business:
     """The business this request's public page or API call is for (see the module). One
     query, so a view asks once and passes the business on."""
-    host = request_host()
+    host = request_host() or None
     default = current_app.config.get("DEFAULT_BUSINESS") or None
-    total = select(func.count(Business.id)).scalar_subquery()
-    first = select(func.min(Business.id)).scalar_subquery()
-    # The host's business, the default one and the first one (which is the only one when
-    # the count says 1), each found through a unique index or the key.
-    candidates = [Business.id == first]
-    if host:
-        candidates.append(Business.host == host)
-    if default:
-        candidates.append(Business.slug == default)
-    rows = db.session.execute(select(Business, total).where(or_(*candidates))).all()
+    rows = db.session.execute(_candidates_query(), {"host": host, "default": default}).all()
     if not rows:
         raise ServiceUnavailable(_("The booking service is not set up yet."))
     businesses = [business for business, _count in rows]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from booking.extensions import db
 from booking.models import Appointment, Business, ServiceType
@@ -54,6 +55,16 @@ class Address:
         )
 
 
+@cache
+def _service_by_code() -> Select[tuple[ServiceType]]:
+    """Built once: every offers request runs it, and building it cost more than running."""
+    return select(ServiceType).where(
+        ServiceType.business_id == bindparam("business_id"),
+        ServiceType.code == bindparam("code"),
+        ServiceType.active.is_(True),
+    )
+
+
 def bookable_service(
     business: Business, *, code: str | None = None, service_id: int | None = None
 ) -> ServiceType | None:
@@ -61,13 +72,7 @@ def bookable_service(
     if code is not None:
         if not looks_like_code(code):
             return None
-        return db.session.scalar(
-            select(ServiceType).where(
-                ServiceType.business_id == business.id,
-                ServiceType.code == code,
-                ServiceType.active.is_(True),
-            )
-        )
+        return db.session.scalar(_service_by_code(), {"business_id": business.id, "code": code})
     service = db.session.get(ServiceType, service_id) if service_id is not None else None
     if service is None or service.business_id != business.id or not service.active:
         return None
