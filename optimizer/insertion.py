@@ -73,6 +73,11 @@ def best_insertion(routes: Sequence[Route], job: Job, travel: TravelTimes) -> In
     Positions are screened in O(1) with the routes' slack; the winner is re-timed by the
     independent checker before it is returned."""
     candidates = []
+    # Every leg to and from the new place, asked in bulk: one by one, each was a provider
+    # call of its own (a numpy pass for one pair, or a request to a routing server).
+    places = list(dict.fromkeys(place for route in routes for place in _stops(route)))
+    travel.prefetch(places, [job.location])
+    travel.prefetch([job.location], places)
     slacks = [route_slack(route, travel) for route in routes]
     for route_index, (route, slack) in enumerate(zip(routes, slacks, strict=True)):
         if not slack.allows(job):

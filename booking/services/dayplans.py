@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload, selectinload
@@ -250,29 +250,37 @@ def save_routes(
     schedules: Mapping[int, Schedule],
     appointments: Mapping[str, Appointment],
 ) -> None:
-    """Replace the stops of the given technicians (by row id) by their schedules' visits."""
-    for stop in db.session.scalars(
-        select(RouteStop).where(
+    """Replace the stops of the given technicians (by row id) by their schedules' visits.
+
+    Two statements, a delete and one insert of all new rows, not the unit of work: it
+    loaded each appointment's old stop to move the relationship over, most of a
+    booking's cost. Objects already in the session learn of it: deleted stops leave it,
+    and each appointment's `stop` and the plan's `stops` are read afresh when next used."""
+    db.session.flush()  # new appointments get their ids; pending changes go first
+    db.session.execute(
+        delete(RouteStop).where(
             RouteStop.day_plan_id == plan.id, RouteStop.technician_id.in_(list(schedules))
         )
-    ):
-        db.session.delete(stop)
-    # Deletes first: an appointment may reappear elsewhere, and appointment_id is unique.
-    db.session.flush()
-    for technician_id, schedule in schedules.items():
-        for position, visit in enumerate(schedule.visits):
-            db.session.add(
-                RouteStop(
-                    day_plan_id=plan.id,
-                    technician_id=technician_id,
-                    position=position,
-                    appointment=appointments[visit.job.id],
-                    planned_arrival_s=visit.arrival,
-                    planned_start_s=visit.start,
-                    planned_end_s=visit.end,
-                    # A started stop is held by its progress, not by a dispatcher's pin.
-                    pinned=visit.job.pinned_to is not None
-                    and not appointments[visit.job.id].started,
-                )
-            )
-    db.session.flush()
+    )
+    # Deleted first: an appointment may reappear elsewhere, and appointment_id is unique.
+    rows = [
+        {
+            "day_plan_id": plan.id,
+            "technician_id": technician_id,
+            "position": position,
+            "appointment_id": appointments[visit.job.id].id,
+            "planned_arrival_s": visit.arrival,
+            "planned_start_s": visit.start,
+            "planned_end_s": visit.end,
+            # A started stop is held by its progress, not by a dispatcher's pin.
+            "pinned": visit.job.pinned_to is not None and not appointments[visit.job.id].started,
+        }
+        for technician_id, schedule in schedules.items()
+        for position, visit in enumerate(schedule.visits)
+    ]
+    if rows:
+        db.session.execute(insert(RouteStop), rows)
+    db.session.expire(plan, ["stops"])
+    for held in list(db.session.identity_map.values()):
+        if isinstance(held, Appointment):
+            db.session.expire(held, ["stop"])

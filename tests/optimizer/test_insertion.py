@@ -68,6 +68,17 @@ def test_best_insertion_takes_the_least_detour():
     assert ins.planned_start == hm(8, 45)
 
 
+def test_best_insertion_asks_for_the_new_places_legs_in_two_bulk_calls():
+    """The legs to and from X (at 15) come in one call each, for every place of both
+    routes (0, 10, 20, 30, 100); nothing about X is asked one leg at a time."""
+    r1 = route(tech("T1", 0, end=30), job("A", 10), job("B", 20))
+    r2 = route(tech("T2", 100))
+    memo = travel()
+    best_insertion([r1, r2], job("X", 15), memo)
+    about_x = [call for call in memo.provider.calls if 15 in call[0] + call[1]]
+    assert about_x == [((0, 10, 20, 30, 100), (15,)), ((15,), (0, 10, 20, 30, 100))]
+
+
 def test_best_insertion_prefers_the_nearer_idle_technician():
     """With two empty routes the nearer home wins (smaller round trip)."""
     x = job("X", 90)
