@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from functools import cache
 from typing import Any
@@ -56,6 +57,7 @@ _MAX_ENTRIES = 32  # a few businesses × a few horizons (the day rolls over)
 class _Cache:
     def __init__(self) -> None:
         self.entries: OrderedDict[Hashable, Horizon] = OrderedDict()
+        self._building: dict[Hashable, threading.Lock] = {}
         # Each day's block by (business, day, version, fingerprint, travel): a booking
         # changes one day, so a new horizon loads and flattens that day alone, not all 14.
         self.days: OrderedDict[Hashable, DayBlock] = OrderedDict()
@@ -63,6 +65,27 @@ class _Cache:
         # absences cost a third of rebuilding a day, and they change far less often.
         self.workers: OrderedDict[Hashable, dict[date, tuple[Worker, ...]]] = OrderedDict()
         self.lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Horizon | None:
+        with self.lock:
+            found = self.entries.get(key)
+            if found is not None:
+                self.entries.move_to_end(key)
+            return found
+
+    @contextmanager
+    def building(self, key: Hashable) -> Iterator[None]:
+        """Held while this thread builds the horizon of `key`; others asking for the same
+        key wait here, then find it in the cache."""
+        with self.lock:
+            lock = self._building.setdefault(key, threading.Lock())
+        try:
+            with lock:
+                yield
+        finally:
+            with self.lock:
+                if self._building.get(key) is lock and not lock.locked():
+                    del self._building[key]
 
 
 def init_horizons(app: Flask) -> None:
@@ -158,11 +181,28 @@ def horizon(
         return _build(business, days, travel, workers, without=without.job_id)
     key = (business.id, days, versions, fingerprint, id(travel))
     cache: _Cache = current_app.extensions[_KEY]
-    with cache.lock:
-        cached = cache.entries.get(key)
-        if cached is not None:
-            cache.entries.move_to_end(key)
-            return cached
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    # One thread builds, the others wait for it: a booking makes every thread's next
+    # offer miss at once, and each of them used to build the same day again.
+    with cache.building(key):
+        cached = cache.get(key)
+        if cached is None:
+            cached = _assemble(cache, key, business, days, versions, fingerprint, travel)
+    return cached
+
+
+def _assemble(
+    cache: _Cache,
+    key: Hashable,
+    business: Business,
+    days: tuple[date, ...],
+    versions: tuple[int, ...],
+    fingerprint: Hashable,
+    travel: TravelTimes,
+) -> Horizon:
+    """The horizon of `key` from the cached days' blocks and the missing days, loaded."""
     day_keys = {
         day: (business.id, day, version, fingerprint, id(travel))
         for day, version in zip(days, versions, strict=True)

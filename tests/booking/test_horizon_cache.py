@@ -5,6 +5,8 @@ process or a worker would write it, never through this test's session."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date
 from typing import Any
 
@@ -14,6 +16,7 @@ from sqlalchemy import insert, update
 
 from booking.extensions import db
 from booking.models import Business, DayPlan, ServiceType, Technician, TechnicianAbsence
+from booking.services import horizons
 from booking.services.dayplans import day_workers
 from booking.services.horizons import horizon, plans_in_force
 from booking.services.travel import travel_times
@@ -112,3 +115,40 @@ def test_the_cached_technicians_follow_a_change_committed_elsewhere(
         fresh[day] for day in DAYS
     ]
     assert current(business) is not before
+
+
+def test_threads_missing_the_same_horizon_build_it_once(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a change, six requests of one process ask at the same moment: one thread
+    loads the changed day, the other five wait for it and get the very same horizon."""
+    business = make_business()
+    db.session.commit()
+    current(business)
+    elsewhere(CHANGES["day plan version"](business))
+    loads: list[list[date]] = []
+    real_load = horizons.load_routes
+
+    def slow_load(*args: Any) -> Any:
+        loads.append(list(args[1]))
+        time.sleep(0.2)  # long enough that all six are waiting meanwhile
+        return real_load(*args)
+
+    monkeypatch.setattr(horizons, "load_routes", slow_load)
+    start = threading.Barrier(6)
+    found: list[Horizon] = []
+
+    def ask() -> None:
+        with app.app_context():
+            mine = db.session.get(Business, business.id)
+            start.wait()
+            found.append(horizon(mine, DAYS, travel_times()))
+            db.session.remove()
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert loads == [[TUESDAY]]
+    assert len(found) == 6 and all(h is found[0] for h in found)
