@@ -41,7 +41,7 @@ from booking.services.bookings import (
 from booking.services.clock import hhmm, now_utc
 from booking.services.emails import queue_email
 from booking.services.offering import Address, bookable_service, find_slots, pricing_policy
-from booking.services.quotes import Quote, QuoteError, read_quote, sign_quote
+from booking.services.quotes import Quote, QuoteError, QuoteSigner, read_quote
 from booking.tenancy import current_business
 from booking.validation import looks_like_token
 from optimizer.offers import Offer
@@ -235,7 +235,10 @@ def slots_json(
     `day` is the day the offer is for (for a week, the day the engine chose; the booking is
     a whole day on it), `days` the days the customer leaves open. `moving`: offers for
     moving this appointment (quotes bound to it, its own window marked `current`)."""
-    secret = current_app.config["SECRET_KEY"]
+    signer = QuoteSigner(
+        current_app.config["SECRET_KEY"], business.id, service.id, address,
+        moving.id if moving else None,
+    )  # fmt: skip
     locale = str(get_locale())
     reasons: dict[Reason, dict[str, Any]] = {}
     result = []
@@ -249,13 +252,10 @@ def slots_json(
             "offered": slot.offer is not None,
         }
         if slot.offer is not None:
-            quote = Quote.from_offer(
-                business.id, service.id, address, slot.offer, moving.id if moving else None
-            )
             entry.update(
                 price=price_json(slot.offer.price),
                 **reasons_json(slot.offer, locale, reasons),
-                quote=sign_quote(quote, secret),
+                quote=signer.sign(slot.offer),
             )
         if moving is not None:
             entry["current"] = is_current(slot, moving)

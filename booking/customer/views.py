@@ -32,7 +32,7 @@ from booking.services.bookings import (
 from booking.services.clock import now_utc
 from booking.services.emails import queue_email
 from booking.services.offering import Address, bookable_service, find_slots, pricing_policy
-from booking.services.quotes import Quote, QuoteError, read_quote, sign_quote
+from booking.services.quotes import Quote, QuoteError, QuoteSigner, read_quote
 from booking.tenancy import current_business
 from booking.validation import looks_like_token
 from optimizer.offers import Slot
@@ -168,7 +168,10 @@ def slot_views(
     the cheapest plain slot is not hidden behind the always cheaper wide windows.
     `moving`: the quotes are for moving this appointment, and its window is marked."""
     locale = str(get_locale())
-    secret = current_app.config["SECRET_KEY"]
+    signer = QuoteSigner(
+        current_app.config["SECRET_KEY"], business.id, service.id, address,
+        moving.id if moving else None,
+    )  # fmt: skip
     lowest: dict[str, int] = {}
     for slot in slots:
         if slot.offer is not None:
@@ -177,14 +180,7 @@ def slot_views(
     views = []
     for slot in slots:
         offer = slot.offer
-        quote = None
-        if offer is not None:
-            quote = sign_quote(
-                Quote.from_offer(
-                    business.id, service.id, address, offer, moving.id if moving else None
-                ),
-                secret,
-            )
+        quote = signer.sign(offer) if offer is not None else None
         views.append(
             SlotView(
                 slot=slot,

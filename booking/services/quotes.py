@@ -106,26 +106,66 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+class QuoteSigner:
+    """Signs the quotes of one answer. The business, service, address and appointment are
+    the same in each, so their part of the token is written once, and the rest is plain
+    numbers: signing the ~70 quotes of an offers answer one JSON document each was a
+    tenth of the answer's cost. `now_s`: the time of signing (tests)."""
+
+    def __init__(
+        self,
+        secret_key: str,
+        business_id: int,
+        service_id: int,
+        address: Address,
+        appointment_id: int | None = None,
+        now_s: int | None = None,
+    ) -> None:
+        self._key = _key(secret_key)
+        address_json = _json([getattr(address, name) for name in _ADDRESS_FIELDS])
+        self._head = f"[{int(business_id)},{int(service_id)},"
+        self._address = address_json[1:-1]
+        self._tail = _json(None if appointment_id is None else int(appointment_id))
+        signed_at = int(time.time() if now_s is None else now_s)
+        self._stamp = _b64(signed_at.to_bytes(5, "big"))
+
+    def sign(self, offer: Offer) -> str:
+        return self._sign(
+            offer.day, offer.window.start, offer.window.end, offer.price,
+            offer.detour_seconds, offer.standalone_seconds, offer.kind,
+        )  # fmt: skip
+
+    def _sign(
+        self, day: date, start_s: int, end_s: int, price: PriceBreakdown, detour_s: int,
+        standalone_s: int, kind: WindowKind,
+    ) -> str:  # fmt: skip
+        """`payload.timestamp.signature`, each URL-safe base64; the HMAC-SHA256 signature
+        covers the payload and the time of signing."""
+        if kind not in WINDOW_KINDS:
+            raise ValueError(f"kind must be one of {WINDOW_KINDS}, got {kind!r}")
+        prices = ",".join(str(int(getattr(price, name))) for name in _PRICE_FIELDS)
+        text = (
+            f"{self._head}{day.toordinal()},{int(start_s)},{int(end_s)},{self._address},"
+            f'{prices},{int(detour_s)},{int(standalone_s)},"{kind}",{self._tail}]'
+        )
+        message = f"{_b64(text.encode())}.{self._stamp}"
+        return f"{message}.{_signature(self._key, message.encode()).decode()}"
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
 def sign_quote(quote: Quote, secret_key: str, now_s: int | None = None) -> str:
-    """`payload.timestamp.signature`, each URL-safe base64; the HMAC-SHA256 signature
-    covers the payload and the time of signing. `now_s`: the time of signing (tests)."""
-    values = [
-        quote.business_id,
-        quote.service_id,
-        quote.day.toordinal(),
-        quote.window_start_s,
-        quote.window_end_s,
-        *(getattr(quote.address, name) for name in _ADDRESS_FIELDS),
-        *(getattr(quote.price, name) for name in _PRICE_FIELDS),
-        quote.detour_s,
-        quote.standalone_s,
-        quote.kind,
-        quote.appointment_id,
-    ]
-    payload = _b64(json.dumps(values, separators=(",", ":"), ensure_ascii=False).encode())
-    stamp = _b64(int(time.time() if now_s is None else now_s).to_bytes(5, "big"))
-    message = f"{payload}.{stamp}"
-    return f"{message}.{_signature(_key(secret_key), message.encode()).decode()}"
+    """The token of one quote (see `QuoteSigner`)."""
+    signer = QuoteSigner(
+        secret_key, quote.business_id, quote.service_id, quote.address, quote.appointment_id,
+        now_s,
+    )  # fmt: skip
+    return signer._sign(
+        quote.day, quote.window_start_s, quote.window_end_s, quote.price, quote.detour_s,
+        quote.standalone_s, quote.kind,
+    )  # fmt: skip
 
 
 def read_quote(token: str, secret_key: str, max_age_s: int) -> Quote:

@@ -13,7 +13,9 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 
 from booking.services.offering import Address
-from booking.services.quotes import Quote, QuoteError, read_quote, sign_quote
+from booking.services.quotes import Quote, QuoteError, QuoteSigner, read_quote, sign_quote
+from optimizer.domain import TimeWindow
+from optimizer.offers import Offer
 from optimizer.pricing import PriceBreakdown
 
 SECRET = "quote-secret"
@@ -49,6 +51,35 @@ def test_a_quote_comes_back_with_every_field() -> None:
     token = sign_quote(QUOTE, SECRET, now())
     assert token.isascii() and token.count(".") == 2
     assert read_quote(token, SECRET, 900) == QUOTE
+
+
+def test_one_signer_signs_each_offer_of_an_answer_as_sign_quote_does() -> None:
+    """The signer writes the shared part once; each token equals the one-quote function's,
+    for the same time of signing, and reads back as that offer's quote. An umlaut in the
+    street and a new appointment (no id) survive too."""
+    address = Address("Große Straße 1", "39104", "Magdeburg", 52.1, 11.6, "postcode")
+    offers = [
+        Offer(
+            day=date(2026, 11, 24 + n),
+            window=TimeWindow(8 * 3600, 10 * 3600),
+            technician_id="1",
+            position=n,
+            planned_start=8 * 3600,
+            detour_seconds=60 * n,
+            standalone_seconds=900,
+            nearest_stop_meters=None,
+            price=PriceBreakdown(8900, 500, 100 * n, 9400 - 100 * n, n),
+            kind="slot",
+        )
+        for n in range(3)
+    ]
+    signed_at = now()
+    signer = QuoteSigner(SECRET, 3, 7, address, None, signed_at)
+    for offer in offers:
+        token = signer.sign(offer)
+        quote = Quote.from_offer(3, 7, address, offer)
+        assert token == sign_quote(quote, SECRET, signed_at)
+        assert read_quote(token, SECRET, 900) == quote
 
 
 def test_a_changed_price_under_the_old_signature_is_invalid() -> None:
