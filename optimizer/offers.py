@@ -31,7 +31,7 @@ from optimizer.domain import Job, Location, Route, TimeWindow
 from optimizer.pricing import PriceBreakdown, PricingPolicy, WindowKind, price_slot
 from optimizer.reasons import Reason, route_reason
 from optimizer.slack import INF, RouteSlack, route_slack
-from optimizer.travel import TravelTimes
+from optimizer.travel import Places, TravelTimes
 
 NEW_JOB_ID = "__new__"
 
@@ -217,7 +217,7 @@ class Horizon:
                 elif name == "route":
                     column = column + route_offset
                 parts[name].append(column)
-        self.places = list(place_index)
+        self.places = Places(place_index)
         self.rows = {
             name: np.concatenate(arrays) if arrays else np.array([], dtype=np.int64)
             for name, arrays in parts.items()

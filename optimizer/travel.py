@@ -7,7 +7,7 @@ any provider, so repeated offers and plans of the same day do not recompute them
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -72,10 +72,8 @@ class GeodesicTravelTime:
         self, origins: Sequence[Location], destinations: Sequence[Location]
     ) -> tuple[np.ndarray, np.ndarray]:
         """(seconds, metres) as int64 arrays of shape (origins, destinations)."""
-        a = np.radians(np.array([(o.lat, o.lon) for o in origins], dtype=np.float64))
-        b = np.radians(np.array([(d.lat, d.lon) for d in destinations], dtype=np.float64))
-        a = a.reshape(-1, 2)
-        b = b.reshape(-1, 2)
+        a = np.radians(_coordinates(origins))
+        b = np.radians(_coordinates(destinations))
         sin1, cos1 = np.sin(a[:, :1]), np.cos(a[:, :1])
         sin2, cos2 = np.sin(b[:, 0])[None, :], np.cos(b[:, 0])[None, :]
         delta = b[:, 1][None, :] - a[:, 1:]
@@ -177,8 +175,27 @@ class TravelTimes:
             self._legs.clear()
 
 
-def _coordinates(places: Sequence[Location]) -> np.ndarray:
+class Places(tuple[Location, ...]):
+    """Locations whose (lat, lon) array is built once: a cached horizon's thousand or so
+    places go to the provider twice with every offer request, and turning them into an
+    array each time was a third of computing their legs."""
+
+    coordinates: np.ndarray
+
+    def __new__(cls, places: Iterable[Location]) -> Places:
+        self = super().__new__(cls, places)
+        self.coordinates = _array(self)
+        self.coordinates.flags.writeable = False
+        return self
+
+
+def _array(places: Sequence[Location]) -> np.ndarray:
     return np.array([(p.lat, p.lon) for p in places], dtype=np.float64).reshape(-1, 2)
+
+
+def _coordinates(places: Sequence[Location]) -> np.ndarray:
+    """(lat, lon) per place, shape (n, 2)."""
+    return places.coordinates if isinstance(places, Places) else _array(places)
 
 
 def _same_places(origins: Sequence[Location], destinations: Sequence[Location]) -> np.ndarray:

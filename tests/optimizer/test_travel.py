@@ -10,7 +10,7 @@ import pytest
 from geopy.distance import great_circle
 
 from optimizer.domain import Location
-from optimizer.travel import ZERO_LEG, GeodesicTravelTime, Leg, TravelTimes
+from optimizer.travel import ZERO_LEG, GeodesicTravelTime, Leg, Places, TravelTimes
 from tests.optimizer.lineworld import LineWorld, line_leg, mark
 
 MAGDEBURG_HBF = Location(52.1307, 11.6270)
@@ -94,6 +94,22 @@ def test_bulk_arrays_equal_the_single_legs():
             assert g.leg(a, b) == Leg(int(seconds[i, j]), int(meters[i, j]))
     memo = TravelTimes(g)
     assert (memo.arrays(points, points[:20])[0] == seconds).all()
+
+
+def test_places_with_their_coordinates_give_the_same_legs_as_a_plain_list():
+    """`Places` is a tuple of locations carrying its coordinate array; legs from and to it
+    are those of the same locations as a list, the place to itself included."""
+    rng = random.Random(8)
+    points = [Location(rng.uniform(51.9, 52.4), rng.uniform(11.3, 12.0)) for _ in range(30)]
+    places = Places(points)
+    assert list(places) == points
+    assert places.coordinates.tolist() == [[p.lat, p.lon] for p in points]
+    memo = TravelTimes(GeodesicTravelTime())
+    for origins, destinations in ((places, points[:3]), (points[:3], places)):
+        plain = memo.arrays(list(origins), list(destinations))
+        fast = memo.arrays(origins, destinations)
+        assert all((a == b).all() for a, b in zip(plain, fast, strict=True))
+    assert memo.arrays(places, [points[4]])[0][4, 0] == 0
 
 
 def test_memo_arrays_of_a_plain_provider_come_from_single_legs():
