@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -210,19 +211,21 @@ def active_service(business: Business, code: Any) -> ServiceType:
     return service
 
 
-def reasons_json(offer: Offer, locale: str, known: dict[Reason, dict[str, Any]]) -> dict[str, Any]:
+def reasons_json(offer: Offer, locale: str) -> dict[str, Any]:
     """The engine's sentence in the request's language (`locale`), and in each language we
-    speak, so a widget can switch language without asking for offers again. `known`: the
-    sentences of this answer so far; many slots share one reason, so each is built once."""
-    reason = offer.reason
-    if reason is None:  # the engine explains every offer; a missing sentence is no error
+    speak, so a widget can switch language without asking for offers again."""
+    if offer.reason is None:  # the engine explains every offer; a missing sentence is no error
         return {"reason": "", "reasons": dict.fromkeys(LANGUAGES, "")}
-    texts = known.get(reason)
-    if texts is None:
-        reasons = {language: reason.text(language) for language in LANGUAGES}
-        in_locale = reasons[locale] if locale in reasons else reason.text(locale)
-        texts = known[reason] = {"reason": in_locale, "reasons": reasons}
-    return texts
+    return _reason_texts(offer.reason, locale)
+
+
+@lru_cache(maxsize=8192)
+def _reason_texts(reason: Reason, locale: str) -> dict[str, Any]:
+    """Kept for the process: an answer names some 50 different reasons, most of them
+    named in earlier answers too, and the sentences never change. Callers only read it."""
+    reasons = {language: reason.text(language) for language in LANGUAGES}
+    in_locale = reasons[locale] if locale in reasons else reason.text(locale)
+    return {"reason": in_locale, "reasons": reasons}
 
 
 def slots_json(
@@ -240,7 +243,6 @@ def slots_json(
         moving.id if moving else None,
     )  # fmt: skip
     locale = str(get_locale())
-    reasons: dict[Reason, dict[str, Any]] = {}
     result = []
     for slot in find_slots(business, service, address, now_utc(), moving=moving):
         entry: dict[str, Any] = {
@@ -254,7 +256,7 @@ def slots_json(
         if slot.offer is not None:
             entry.update(
                 price=price_json(slot.offer.price),
-                **reasons_json(slot.offer, locale, reasons),
+                **reasons_json(slot.offer, locale),
                 quote=signer.sign(slot.offer),
             )
         if moving is not None:
