@@ -23,6 +23,7 @@ from typing import Literal
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
 from booking.extensions import db
 from booking.models import Appointment, Business
@@ -77,7 +78,12 @@ def queue_email(appointment: Appointment, change: Change, now: datetime) -> bool
 def send_email_job(appointment_id: int, change: Change, at: str, base_url: str) -> None:
     """The background job: the email as of the change at `at` (ISO time), links to
     `base_url`. Raises EmailNotSent, so RQ tries again later."""
-    appointment = db.session.get(Appointment, appointment_id)
+    # with the customer and service the email names: one query, not three
+    appointment = db.session.get(
+        Appointment,
+        appointment_id,
+        options=[joinedload(Appointment.customer), joinedload(Appointment.service)],
+    )
     if appointment is None:
         return  # erased meanwhile: nobody left to write to
     with links_from(base_url):
