@@ -11,6 +11,7 @@ before their window starts); the dispatcher is not bound by it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -32,7 +33,6 @@ from booking.models import (
 from booking.services.audit import record
 from booking.services.clock import bookable_days, local_datetime
 from booking.services.dayplans import (
-    DayState,
     load_days,
     lock_day,
     route_appointments,
@@ -253,11 +253,13 @@ def _lock_days_of(appointment: Appointment, also: date | None = None) -> dict[da
     raise BookingError("appointment_changed")
 
 
-def _take_out(state: DayState, appointment: Appointment) -> tuple[list[Route], dict[int, Schedule]]:
+def _take_out(
+    day_routes: Sequence[Route], appointment: Appointment
+) -> tuple[list[Route], dict[int, Schedule]]:
     """The day's routes without this appointment, and the re-timed schedule of the route it
     leaves (by technician row id). A stop of a technician who no longer works that day is
     simply deleted: there is no route left to re-time."""
-    routes = list(state.routes.routes)
+    routes = list(day_routes)
     stop = db.session.scalar(select(RouteStop).where(RouteStop.appointment_id == appointment.id))
     if stop is None:
         return routes, {}
@@ -289,13 +291,14 @@ def cancel_appointment(
             return False
         if by_customer:
             _check_change(business, appointment, now)
-        state = load_days(business, [appointment.day])[0]
-        _routes, retimed = _take_out(state, appointment)
+        # As a booking does: the routes as plain values, the one changed route's rows.
+        (day,) = plans_in_force(business, [appointment.day])
+        _routes, retimed = _take_out(day.routes, appointment)
         appointment.status = AppointmentStatus.CANCELLED
         appointment.cancelled_at = now
         appointment.calendar_sequence += 1
-        if retimed:
-            save_routes(plan, retimed, state.appointments)
+        for technician_id, schedule in retimed.items():
+            save_routes(plan, {technician_id: schedule}, route_appointments(plan, technician_id))
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -327,7 +330,7 @@ def reschedule_appointment(appointment: Appointment, quote: Quote, now: datetime
         old_day, new_day = appointment.day, quote.day
         states = {state.routes.day: state for state in load_days(business, sorted(plans))}
         old, new = states[old_day], states[new_day]
-        routes, retimed = _take_out(old, appointment)
+        routes, retimed = _take_out(old.routes.routes, appointment)
         if new_day != old_day:
             routes = list(new.routes.routes)
         job = job_request(service, Address.of(appointment)).job(appointment.job_id, window)
