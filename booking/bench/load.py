@@ -10,13 +10,19 @@ local port. Rate limits are off for the served app: the bench's clients all come
 Load: `--clients` threads of this process, each with one keep-alive connection, loop
 until `--seconds` have passed: ask for offers (`POST /api/v1/offers`) for a random
 service at a random demo district; with probability `--booking-share`, book a random
-offered slot of that answer (`POST /api/v1/bookings` with its quote).
+offered slot of that answer (`POST /api/v1/bookings` with its quote). A client holding
+more than `--keep-bookings` of its bookings cancels its oldest one
+(`POST /api/v1/appointments/<token>/cancel`), as customers do: at 20 bookings a second
+the firm's two weeks would be full within a minute, and every later offer would be an
+empty answer that costs far less than a real one.
 
 Counted: per request type the answers per second and p50/p95 latency; a booking answered
 201 is confirmed, 409 ("just taken", another client was faster) is counted but is no
-error. Errors are any other status (5xx included) and connection failures. Finally, with
-gunicorn stopped, every promise is checked on the database (`broken_promises`) and every
-confirmed booking must be there exactly once, confirmed: each breach is a violation.
+error; a cancellation answered 409 (its cut-off has passed) is no error either. Errors
+are any other status (5xx included) and connection failures. Finally, with gunicorn
+stopped, every promise is checked on the database (`broken_promises`) and every
+confirmed booking must be there exactly once, confirmed, or cancelled if its
+cancellation was answered: each breach is a violation.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -74,7 +80,9 @@ class Tally:
 class Load:
     offers: Tally = field(default_factory=Tally)
     bookings: Tally = field(default_factory=Tally)
+    cancellations: Tally = field(default_factory=Tally)
     tokens: list[str] = field(default_factory=list)  # of every confirmed booking
+    cancelled: list[str] = field(default_factory=list)  # of every booking cancelled again
     errors: Counter[str] = field(default_factory=Counter)  # what went wrong, how often
     seconds: float = 0.0
     server_cpu_s: float = 0.0  # CPU time the gunicorn workers used meanwhile
@@ -83,7 +91,9 @@ class Load:
     def add(self, other: Load) -> None:
         self.offers.add(other.offers)
         self.bookings.add(other.bookings)
+        self.cancellations.add(other.cancellations)
         self.tokens += other.tokens
+        self.cancelled += other.cancelled
         self.errors += other.errors
 
 
@@ -103,12 +113,20 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=8, help="concurrent client threads")
     # The targets' own mix: 20 bookings/s beside 100 offers/s is one booking per 5 offers.
     parser.add_argument("--booking-share", type=float, default=0.2)
+    parser.add_argument(
+        "--keep-bookings", type=int, default=10,
+        help="bookings a client holds before it cancels its oldest (0: never cancels)",
+    )  # fmt: skip
     parser.add_argument("--random-seed", type=int, default=1)
     return parser.parse_args(argv)
 
 
-def drive(base_url: str, args: argparse.Namespace, seconds: float) -> Load:
-    """Every client thread's load, added up; `seconds` is the wall time they ran."""
+def drive(
+    base_url: str, args: argparse.Namespace, seconds: float, held: list[deque[str]]
+) -> Load:
+    """Every client thread's load, added up; `seconds` is the wall time they ran. `held`:
+    each client's bookings not cancelled yet, oldest first (kept from one drive to the
+    next)."""
     loads = [Load() for _ in range(args.clients)]
     start = threading.Barrier(args.clients + 1)
     deadline: list[float] = []
@@ -118,7 +136,11 @@ def drive(base_url: str, args: argparse.Namespace, seconds: float) -> Load:
         with JsonClient(base_url) as http:
             start.wait()
             while time.monotonic() < deadline[0]:
-                one_customer(http, rng, args.booking_share, loads[n], n)
+                token = one_customer(http, rng, args.booking_share, loads[n], n)
+                if token is not None:
+                    held[n].append(token)
+                while args.keep_bookings > 0 and len(held[n]) > args.keep_bookings:
+                    cancel(http, held[n].popleft(), loads[n])
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(args.clients)]
     for thread in threads:
@@ -134,8 +156,11 @@ def drive(base_url: str, args: argparse.Namespace, seconds: float) -> Load:
     return total
 
 
-def one_customer(http: JsonClient, rng: random.Random, booking_share: float, load: Load, n: int):
-    """Offers for a random service and district; sometimes a booking of one of them."""
+def one_customer(
+    http: JsonClient, rng: random.Random, booking_share: float, load: Load, n: int
+) -> str | None:
+    """Offers for a random service and district; sometimes a booking of one of them: its
+    manage token when it was confirmed."""
     service = rng.choices([row[0] for row in SERVICES], [row[-1] for row in SERVICES])[0]
     district = rng.choice(DISTRICTS)
     address = {
@@ -145,20 +170,29 @@ def one_customer(http: JsonClient, rng: random.Random, booking_share: float, loa
     }
     body = timed(http, "/api/v1/offers", {"service": service, **address}, load.offers, load)
     if body is None or rng.random() >= booking_share:
-        return
+        return None
     quotes = [slot["quote"] for slot in body.get("slots", []) if slot.get("offered")]
     if not quotes:
         load.bookings.outcomes["nothing offered"] += 1
-        return
+        return None
     contact = {**CONTACT, "email": f"last{n}.{rng.randrange(10**6)}@example.de"}
     answer = timed(
         http, "/api/v1/bookings", {"quote": rng.choice(quotes), **contact}, load.bookings, load
     )
-    if answer is not None and "appointment" in answer:
-        load.tokens.append(answer["appointment"]["manage_token"])
+    if answer is None or "appointment" not in answer:
+        return None
+    token: str = answer["appointment"]["manage_token"]
+    load.tokens.append(token)
+    return token
 
 
-EXPECTED = {"/api/v1/offers": {200}, "/api/v1/bookings": {201, 409}}
+def cancel(http: JsonClient, token: str, load: Load) -> None:
+    answer = timed(http, f"/api/v1/appointments/{token}/cancel", {}, load.cancellations, load)
+    if answer is not None and answer.get("appointment", {}).get("status") == "cancelled":
+        load.cancelled.append(token)
+
+
+EXPECTED = {"/api/v1/offers": {200}, "/api/v1/bookings": {201, 409}, "cancel": {200, 409}}
 
 
 def timed(
@@ -174,9 +208,10 @@ def timed(
         return None
     tally.latencies_ms.append((time.perf_counter() - began) * 1000)
     tally.outcomes[str(status)] += 1
-    if status not in EXPECTED[path]:
+    kind = "cancel" if path.endswith("/cancel") else path
+    if status not in EXPECTED[kind]:
         code = answer.get("error", {}).get("code", "") if isinstance(answer, dict) else ""
-        load.errors[f"{path}: {status} {code}".rstrip()] += 1
+        load.errors[f"{kind}: {status} {code}".rstrip()] += 1
         return None
     return answer
 
@@ -194,8 +229,9 @@ def workers_cpu_s(log: Path) -> float:
     return total
 
 
-def violations(database_url: str, tokens: list[str]) -> list[str]:
-    """Broken promises of every business, and confirmed bookings missing or doubled."""
+def violations(database_url: str, tokens: list[str], cancelled: list[str]) -> list[str]:
+    """Broken promises of every business, and confirmed bookings (`tokens`) missing,
+    doubled, or in the wrong state: cancelled if in `cancelled`, confirmed otherwise."""
     with tempfile.TemporaryDirectory(prefix="kombitermin-check-") as instance:
         # Reads only, signs nothing: any key will do, but never the refused development key.
         settings = {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": secrets.token_hex(32)}
@@ -204,23 +240,19 @@ def violations(database_url: str, tokens: list[str]) -> list[str]:
             found: list[str] = []
             for business in db.session.scalars(select(Business)):
                 found += broken_promises(business)
-            stored = Counter(
-                dict(
-                    db.session.execute(
-                        select(Appointment.manage_token, func.count())
-                        .where(
-                            Appointment.manage_token.in_(tokens),
-                            Appointment.status == AppointmentStatus.CONFIRMED,
-                        )
-                        .group_by(Appointment.manage_token)
-                    ).all()
-                )
-            )
-            found += [
-                f"booking {token[:8]}… stored {stored[token]} times"
-                for token in tokens
-                if stored[token] != 1
-            ]
+            rows = db.session.execute(
+                select(Appointment.manage_token, Appointment.status, func.count())
+                .where(Appointment.manage_token.in_(tokens))
+                .group_by(Appointment.manage_token, Appointment.status)
+            ).all()
+            stored: dict[str, Counter[str]] = {}
+            for token, status, n in rows:
+                stored.setdefault(token, Counter())[status] = n
+            gone = set(cancelled)
+            for token in tokens:
+                want = AppointmentStatus.CANCELLED if token in gone else AppointmentStatus.CONFIRMED
+                if stored.get(token) != Counter({want: 1}):
+                    found.append(f"booking {token[:8]}… not stored once as {want}")
             db.session.remove()
             db.engine.dispose()
     return found
@@ -231,7 +263,11 @@ def report(load: Load, found: list[str]) -> list[str]:
     confirmed = load.bookings.outcomes["201"]
     errors = sum(load.errors.values())
     lines = [f"drove {load.seconds:.1f} s"]
-    for name, tally in (("offers", load.offers), ("bookings", load.bookings)):
+    tallies = (
+        ("offers", load.offers), ("bookings", load.bookings),
+        ("cancellations", load.cancellations),
+    )  # fmt: skip
+    for name, tally in tallies:
         lines.append(
             f"{name}: {len(tally.latencies_ms)} answers, "
             f"{len(tally.latencies_ms) / seconds:.1f}/s, p50 {tally.percentile_ms(0.5):.0f} ms, "
@@ -295,10 +331,12 @@ def main(argv: Sequence[str]) -> int:
                 "booking.wsgi:app", env, workers=args.workers, threads=args.threads, log_path=log
             ) as base_url:
                 print(f"serving at {base_url}", flush=True)
+                held: list[deque[str]] = [deque() for _ in range(args.clients)]
+                warm = Load()
                 if args.warmup > 0:
                     # Each worker's first requests load the postcodes, compile and build
                     # its horizon cache: a start-up cost, not the steady state measured.
-                    warm = drive(base_url, args, args.warmup)
+                    warm = drive(base_url, args, args.warmup, held)
                     print(
                         f"warm-up: {args.warmup:g} s not counted "
                         f"({len(warm.offers.latencies_ms)} offers, {len(warm.tokens)} bookings,"
@@ -308,11 +346,10 @@ def main(argv: Sequence[str]) -> int:
                     for what, times in sorted(warm.errors.items()):
                         print(f"warm-up error: {what} × {times}", flush=True)
                 cpu_before, client_before = workers_cpu_s(log), time.process_time()
-                load = drive(base_url, args, args.seconds)
+                load = drive(base_url, args, args.seconds, held)
                 load.server_cpu_s = workers_cpu_s(log) - cpu_before
                 load.client_cpu_s = time.process_time() - client_before
-                tokens = warm.tokens + load.tokens if args.warmup > 0 else load.tokens
-        found = violations(url, tokens)
+        found = violations(url, warm.tokens + load.tokens, warm.cancelled + load.cancelled)
     for line in report(load, found):
         print(line)
     return 0

@@ -24,8 +24,10 @@ SUMMARY = re.compile(
 def test_the_load_bench_drives_the_served_app_and_checks_every_promise(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Three technicians, two seeded days, two clients for 3 seconds: offers are answered,
-    nothing fails, no promise is broken, and the last line has exactly the issue's keys."""
+    """Three technicians, two seeded days, two clients for 3 seconds, each keeping one
+    booking and cancelling the one before: offers are answered, bookings cancelled,
+    nothing fails, no promise is broken (a cancelled booking stored as cancelled), and
+    the last line has exactly the issue's keys."""
     server = os.environ.get(POSTGRES_ENV)
     if not server:
         pytest.skip(f"the load bench needs PostgreSQL: set {POSTGRES_ENV}")
@@ -41,6 +43,7 @@ def test_the_load_bench_drives_the_served_app_and_checks_every_promise(
         [
             "--server", server, "--seconds", "3", "--warmup", "1", "--technicians", "3",
             "--seed-days", "2", "--workers", "2", "--threads", "2", "--clients", "2",
+            "--booking-share", "0.5", "--keep-bookings", "1",
         ]
     )  # fmt: skip
 
@@ -51,5 +54,7 @@ def test_the_load_bench_drives_the_served_app_and_checks_every_promise(
     summary = SUMMARY.fullmatch(last)
     assert summary, last
     assert float(summary["offers"]) > 0
+    cancellations = re.search(r"^cancellations: (\d+) answers", output, re.MULTILINE)
+    assert cancellations and int(cancellations[1]) > 0, output
     assert summary["errors"] == "0", output
     assert summary["violations"] == "0", output
