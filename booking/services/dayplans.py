@@ -6,9 +6,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import Select, bindparam, delete, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload, selectinload
@@ -164,19 +165,7 @@ def load_routes(
     days = list(days)
     if workers is None:
         workers = day_workers(business, days)
-    R, A, S = RouteStop, Appointment, ServiceType
-    held = or_(R.pinned, A.progress != PLANNED)  # as job_at: pinned, or started
-    stops = db.session.execute(
-        select(
-            DayPlan.day, R.technician_id, R.position, held, A.id, A.lat, A.lon,
-            A.window_start_s, A.window_end_s, S.duration_s, S.required_skill,
-        )
-        .join(R.day_plan)
-        .join(R.appointment)
-        .join(A.service)
-        .where(DayPlan.business_id == business.id, DayPlan.day.in_(days))
-        .order_by(R.technician_id, R.position)
-    ).all()  # fmt: skip
+    stops = db.session.execute(_stops_query(), {"business_id": business.id, "days": days}).all()
     by_day_tech: dict[tuple[date, int], list[Any]] = defaultdict(list)
     for stop in stops:
         by_day_tech[(stop[0], stop[1])].append(stop)
@@ -185,13 +174,9 @@ def load_routes(
         routes = []
         for worker in workers[day]:
             jobs = tuple(
-                _job(
-                    str(appointment_id),
-                    Location(lat, lon),
-                    duration_s,
-                    TimeWindow(start_s, end_s),
-                    ServiceType.skills_for(required_skill),
-                    (worker.id, position) if is_held else None,
+                _job_of(
+                    appointment_id, lat, lon, duration_s, start_s, end_s, required_skill,
+                    worker.id if is_held else None, position if is_held else None,
                 )
                 for _, _, position, is_held, appointment_id, lat, lon, start_s, end_s, duration_s,
                 required_skill in by_day_tech.get((day, int(worker.id)), [])
@@ -199,6 +184,48 @@ def load_routes(
             routes.append(Route(worker, jobs))
         plans.append(DayRoutes(day, tuple(routes)))
     return plans
+
+
+@cache
+def _stops_query() -> Select[Any]:
+    """The stops of a business's days as plain columns, in route order. Built once: each
+    web process runs it after every booking, and building it cost about as much as
+    running it."""
+    R, A, S = RouteStop, Appointment, ServiceType
+    held = or_(R.pinned, A.progress != PLANNED)  # as job_at: pinned, or started
+    return (
+        select(
+            DayPlan.day, R.technician_id, R.position, held, A.id, A.lat, A.lon,
+            A.window_start_s, A.window_end_s, S.duration_s, S.required_skill,
+        )
+        .join(R.day_plan)
+        .join(R.appointment)
+        .join(A.service)
+        .where(
+            DayPlan.business_id == bindparam("business_id"),
+            DayPlan.day.in_(bindparam("days", expanding=True)),
+        )
+        .order_by(R.technician_id, R.position)
+    )  # fmt: skip
+
+
+@lru_cache(maxsize=16_384)  # a few firms' horizons; a job is a few hundred bytes
+def _job_of(
+    appointment_id: int, lat: float, lon: float, duration_s: int, start_s: int, end_s: int,
+    required_skill: str | None, pinned_to: str | None, pinned_position: int | None,
+) -> Job:  # fmt: skip
+    """The job of a stop's values. Jobs are immutable and a day rebuilt after a booking
+    holds the same stops but one, so each is validated once, not on every rebuild (a
+    rebuild is what every web process does after every booking)."""
+    return _job(
+        str(appointment_id),
+        Location(lat, lon),
+        duration_s,
+        TimeWindow(start_s, end_s),
+        ServiceType.skills_for(required_skill),
+        (pinned_to, pinned_position) if pinned_to is not None and pinned_position is not None
+        else None,
+    )  # fmt: skip
 
 
 def route_appointments(plan: DayPlan, technician_id: int) -> dict[str, Appointment]:
