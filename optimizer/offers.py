@@ -166,7 +166,7 @@ class DayBlock:
                 )  # fmt: skip
                 for name, value in zip(_ROW_FIELDS, values, strict=True):
                     rows[name].append(value)
-        self.places = list(place_index)
+        self.places = Places(place_index)
         self.rows = {name: np.array(values, dtype=np.int64) for name, values in rows.items()}
 
 
@@ -190,34 +190,32 @@ class Horizon:
         return horizon
 
     def _join(self, blocks: Sequence[DayBlock]) -> None:
-        """The blocks end to end: day and route numbers shifted past the earlier blocks',
-        and each block's places mapped onto the horizon's (days share the technicians'
-        homes, so each distinct place is looked up once per request)."""
+        """The blocks end to end: day, route and place numbers shifted past the earlier
+        blocks'. Places are not merged across days: a technician's home then appears once
+        per day, a few more legs per request, but a join (one per booking, in every web
+        process) no longer hashes the horizon's thousand places."""
         self.days = tuple(block.day for block in blocks)
         self.routes: list[tuple[int, RouteSlack]] = []  # (day index, slack)
         self.route_start: list[int] = []
         self.route_end: list[int] = []
-        place_index: dict[Location, int] = {}
         parts: dict[str, list[np.ndarray]] = {name: [] for name in _ROW_FIELDS}
+        place_offset = 0
         for d, block in enumerate(blocks):
-            to_horizon = np.array(
-                [place_index.setdefault(p, len(place_index)) for p in block.places] or [0],
-                dtype=np.int64,
-            )
             route_offset = len(self.routes)
             self.routes += [(d, slack) for slack in block.slacks]
-            self.route_start += [int(to_horizon[p]) for p in block.route_start]
-            self.route_end += [int(to_horizon[p]) for p in block.route_end]
+            self.route_start += [p + place_offset for p in block.route_start]
+            self.route_end += [p + place_offset for p in block.route_end]
             for name in _ROW_FIELDS:
                 column = block.rows[name]
                 if name in ("prev", "next"):
-                    column = to_horizon[column]
+                    column = column + place_offset
                 elif name == "day":
                     column = column + d
                 elif name == "route":
                     column = column + route_offset
                 parts[name].append(column)
-        self.places = Places(place_index)
+            place_offset += len(block.places)
+        self.places = Places.joined([block.places for block in blocks])
         self.rows = {
             name: np.concatenate(arrays) if arrays else np.array([], dtype=np.int64)
             for name, arrays in parts.items()

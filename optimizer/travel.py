@@ -6,6 +6,7 @@ any provider, so repeated offers and plans of the same day do not recompute them
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -182,11 +183,21 @@ class Places(tuple[Location, ...]):
 
     coordinates: np.ndarray
 
-    def __new__(cls, places: Iterable[Location]) -> Places:
+    def __new__(cls, places: Iterable[Location], coordinates: np.ndarray | None = None) -> Places:
         self = super().__new__(cls, places)
-        self.coordinates = _array(self)
+        self.coordinates = _array(self) if coordinates is None else coordinates
         self.coordinates.flags.writeable = False
         return self
+
+    @classmethod
+    def joined(cls, parts: Sequence[Places]) -> Places:
+        """The parts end to end, their arrays joined rather than built again."""
+        if not parts:
+            return cls(())
+        return cls(
+            itertools.chain.from_iterable(parts),
+            np.concatenate([part.coordinates for part in parts]),
+        )
 
 
 def _array(places: Sequence[Location]) -> np.ndarray:

@@ -329,7 +329,8 @@ def test_day_blocks_reused_in_other_horizons_give_the_offers_best_insertion_find
     """Blocks are built once per day (the web app caches them and rebuilds only the day a
     booking changed) and joined into horizons of other days around them: in every such
     horizon each (day, window) is offered exactly when `best_insertion` finds a place,
-    with its detour; and a place the days share (a technician's home) is listed once."""
+    with its detour. The horizon's places are the blocks' places end to end (a place the
+    days share, a technician's home, once per day), with their coordinates."""
     rng = random.Random(7)
     days = [_random_day(rng, MONDAY + timedelta(days=d)) for d in range(4)]
     blocks = [DayBlock(day, MEMO) for day in days]
@@ -338,7 +339,8 @@ def test_day_blocks_reused_in_other_horizons_give_the_offers_best_insertion_find
     checked = 0
     for chosen in ([0, 1, 2, 3], [2, 3], [3, 1]):
         horizon = Horizon.from_blocks([blocks[k] for k in chosen])
-        assert len(set(horizon.places)) == len(horizon.places)
+        assert list(horizon.places) == [p for k in chosen for p in blocks[k].places]
+        assert horizon.places.coordinates.tolist() == [[p.lat, p.lon] for p in horizon.places]
         for slot in offer_slots(req, horizon, windows, DEPOT, MEMO, POLICY):
             if slot.kind == "week":
                 continue
