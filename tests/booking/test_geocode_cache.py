@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import select
 
 from booking.extensions import db
@@ -240,3 +241,16 @@ def test_overlong_or_odd_queries_are_looked_up_but_not_stored(app: Flask) -> Non
 def test_max_age_must_be_positive() -> None:
     with pytest.raises(ValueError, match="max_age"):
         DatabaseCachedGeocoder(Stub(), "postcode", max_age=timedelta(0))
+
+
+def test_the_upgrade_forgets_the_postcode_answers_stored_before(app: Flask) -> None:
+    """Stored before the postcode table's answers stopped being cached, they would never
+    be read again and hold customers' streets: the migration deletes them, and only them."""
+    db.session.close()  # no open transaction may hold a lock on the table
+    try:
+        downgrade(revision="7fa29d0dbd02")
+        for source in ("postcode", "nominatim"):
+            DatabaseCachedGeocoder(Stub(MAGDEBURG), source).geocode("Breiter Weg 5", "39104", "")
+    finally:
+        upgrade()
+    assert [row[0] for row in cached_rows()] == ["nominatim"]
