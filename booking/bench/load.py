@@ -277,7 +277,7 @@ def report(load: Load, found: list[str]) -> list[str]:
         f"bookings confirmed: {confirmed} ({confirmed / seconds:.1f}/s); "
         f"just taken (409): {load.bookings.outcomes['409']}"
     )
-    answers = len(load.offers.latencies_ms) + len(load.bookings.latencies_ms)
+    answers = sum(len(t.latencies_ms) for t in (load.offers, load.bookings, load.cancellations))
     if answers and load.server_cpu_s:
         lines.append(
             f"server CPU: {load.server_cpu_s:.1f} s in {load.seconds:.1f} s on {os.cpu_count()} "
